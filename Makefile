@@ -1,0 +1,57 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip --disable-pip-version-check --quiet
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install install-test run ingest serve test lint format bench calibrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, pinned: a bare torch requirement would pull the multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install torch==2.13.0
+	$(PIP) install -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -c constraints.txt -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Ingest is incremental (unchanged files are skipped without loading the model), so it runs every
+# time. Exit 1 means some files could not be read: they are listed, and the rest is served.
+ingest: install
+	$(BIN)/cited ingest corpus; rc=$$?; [ $$rc -le 1 ] || exit $$rc
+
+run: ingest
+	$(BIN)/cited serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/cited serve --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/cited bench ask
+
+calibrate: install
+	$(BIN)/cited calibrate
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache

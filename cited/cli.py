@@ -1,0 +1,196 @@
+"""The ``cited`` command line. Heavy libraries are imported inside commands so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import cited  # noqa: F401  (sets the offline environment before anything else loads)
+from cited.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="cited",
+    help="Cited: answers over your documents, every claim backed by the passage it came from.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    settings = get_settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Store directory (default: CITED_DATA_DIR or ./data).")
+]
+
+
+@app.command()
+def ingest(
+    path: Annotated[
+        Path | None, typer.Argument(help="Folder of documents (default: CITED_CORPUS_DIR or ./corpus).")
+    ] = None,
+    data_dir: DataDirOption = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar while embedding.")] = True,
+) -> None:
+    """Make the index equal to a folder: new files added, changed replaced, removed dropped.
+
+    Exits 1 when any file could not be read (the rest is still ingested), 2 on a bad folder.
+    """
+    from cited.embedding import Embedder
+    from cited.store import open_store
+    from ingest.sync import IngestError, Ingestor
+
+    settings = _settings(data_dir)
+    root = path or settings.corpus_dir
+    try:
+        ingestor = Ingestor(settings, Embedder(settings.embed_batch_size), open_store(settings))
+        report = ingestor.run(root, progress=progress)
+    except IngestError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+    for label, items in [
+        ("added", report.added),
+        ("replaced", report.replaced),
+        ("re-indexed (settings changed)", report.reindexed),
+        ("removed", report.removed),
+    ]:
+        for source in items:
+            typer.echo(f"{label}: {source}")
+    for old, new in report.relocated:
+        typer.echo(f"renamed: {old} -> {new}")
+    for source, original in report.duplicates:
+        typer.echo(f"skipped: {source} (same content as {original})")
+    for source in report.unsupported:
+        typer.echo(f"skipped: {source} (unsupported type; Cited reads .txt .md .html .pdf .docx)")
+    for source, reason in report.failed:
+        typer.secho(f"FAILED: {source}: {reason}", fg="red", err=True)
+    typer.echo(
+        f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
+        f"{report.chunks_written} chunks embedded in {report.seconds:.1f} s"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: CITED_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: CITED_PORT or 8000).")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Serve the API (/ask, /documents, /health, /docs) and the page (/ui)."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings(data_dir)
+    settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
+    if not _is_loopback(settings.host):
+        typer.secho(
+            f"warning: binding to {settings.host} exposes every document to anyone who can reach "
+            "this address; Cited has no authentication yet.",
+            fg="yellow",
+            err=True,
+        )
+    typer.echo(f"Cited on http://{settings.host}:{settings.port}  (page: /ui, API docs: /docs)")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    top_k: Annotated[int | None, typer.Option(min=1, max=20, help="Passages to retrieve.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Answer one question from the command line and print the JSON the API would return."""
+    from pydantic import ValidationError
+
+    from service.answers import AnswerService, EmptyIndexError
+    from service.schemas import AskRequest
+
+    settings = _settings(data_dir)
+    try:
+        request = AskRequest(question=question, top_k=top_k or settings.top_k)
+        response = AnswerService.from_settings(settings).ask(request)
+    except ValidationError as exc:
+        typer.secho(f"error: {exc.errors()[0]['msg']}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    except EmptyIndexError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    json.dump(response.model_dump(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+bench = typer.Typer(help="Benchmarks; figures go under reports/.", no_args_is_help=True)
+app.add_typer(bench, name="bench")
+
+
+@bench.command("ask")
+def bench_ask(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Times each question is asked.")] = 1,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Latency of POST /ask over real HTTP, on a temporary store built from the corpus."""
+    from evals import questions as question_sets
+    from evals.latency import measure
+    from evals.workspace import ingested
+
+    with ingested(corpus or get_settings().corpus_dir) as temporary:
+        result = measure(
+            temporary, question_sets.load(questions or question_sets.DEV_QUESTIONS), rounds, reports
+        )
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command()
+def calibrate(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Measure the abstention threshold on a question set, in a temporary store built from the corpus."""
+    from evals import questions as question_sets
+    from evals.abstention import calibrate as run_calibration
+    from evals.workspace import ingested
+
+    settings = get_settings()
+    with ingested(corpus or settings.corpus_dir) as temporary:
+        result = run_calibration(
+            temporary, question_sets.load(questions or question_sets.DEV_QUESTIONS), reports
+        )
+    chosen = result["chosen"]
+    assert isinstance(chosen, dict)
+    typer.echo(
+        f"threshold {chosen['threshold']:.3f}: balanced accuracy {chosen['balanced_accuracy']:.3f} "
+        f"(leave-one-out {result['leave_one_out_balanced_accuracy']:.3f}); "
+        f"{result['quality_at_chosen_threshold']}. Report: {reports / 'abstention-calibration.md'}"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The one settings tree: environment variables prefixed ``CITED_`` and an optional ``.env`` file."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of Cited. Each field reads ``CITED_<NAME>`` (e.g. ``CITED_DATA_DIR``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITED_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where things live
+    data_dir: Path = Field(Path("data"), description="Directory of the persistent Chroma store.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder that `cited ingest` reads by default.")
+    collection: str = Field(
+        "cited-chunks",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$",
+        description="Chroma collection name (3-512 characters of [a-zA-Z0-9._-]).",
+    )
+
+    # Chunking: sizes count tokens of the embedder's own tokenizer, because all-MiniLM-L6-v2 silently
+    # truncates past 256 tokens; 200 leaves room for the special tokens.
+    chunk_size: int = Field(200, ge=32, le=254, description="Chunk size in embedder tokens.")
+    chunk_overlap: int = Field(30, ge=0, le=128, description="Overlap between chunks in tokens.")
+    embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per batch.")
+
+    # Answering
+    top_k: int = Field(5, ge=1, le=20, description="Passages retrieved when a request gives no top_k.")
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
+    # Measured, not guessed: `cited calibrate` on evals/data/dev_questions.jsonl (40 answerable,
+    # 24 unanswerable) chose 0.563; reports/abstention-calibration.md has every score.
+    abstain_threshold: float = Field(
+        0.563,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "Best sentence score below which Cited abstains. Measured with "
+            "`cited calibrate` (see reports/abstention-calibration.md)."
+        ),
+    )
+
+    # Serving
+    host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `cited serve` listens on.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read from the environment once per process (the CLI's default)."""
+    return Settings()

@@ -1,0 +1,31 @@
+"""The question sets under evals/data: JSONL, one question per line."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+DEV_QUESTIONS = DATA / "dev_questions.jsonl"
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answerable: bool
+    documents: list[str] = field(default_factory=list)  # sources that hold the answer
+    facts: list[list[str]] = field(default_factory=list)  # each fact: accepted variants
+
+    def facts_found(self, answer: str) -> float:
+        """Share of expected facts present in ``answer`` (any variant, case-insensitive)."""
+        if not self.facts:
+            return 1.0
+        text = answer.casefold()
+        return sum(any(v.casefold() in text for v in fact) for fact in self.facts) / len(self.facts)
+
+
+def load(path: Path = DEV_QUESTIONS) -> list[Question]:
+    with path.open(encoding="utf-8") as lines:
+        return [Question(**json.loads(line)) for line in lines if line.strip()]

@@ -1,0 +1,215 @@
+"""Finding documents under a corpus root and reading each one into plain text.
+
+Each format goes through a well-kept parser: pypdf (PDF), python-docx (DOCX), BeautifulSoup (HTML),
+charset-normalizer (text of unknown encoding). A file that cannot be read raises
+:class:`UnreadableFileError` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
+
+_TITLE_MAX_CHARS = 150
+
+
+class UnreadableFileError(Exception):
+    """A file Cited cannot turn into text; the message says why."""
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A document as read from disk, before cleaning.
+
+    ``pages`` holds one string per PDF page, or a single string for every other format.
+    """
+
+    source: str  # path relative to the corpus root, with forward slashes
+    document_id: str  # content hash of the file's bytes
+    title: str
+    pages: list[str]
+    paged: bool  # True for PDFs: chunk pages are recorded
+
+
+def discover(root: Path) -> tuple[list[Path], list[Path]]:
+    """Supported and unsupported files under ``root``, recursively, in a stable order.
+
+    Hidden files and folders (``.git``, ``.DS_Store``) are ignored.
+    """
+    supported: list[Path] = []
+    unsupported: list[Path] = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        (supported if path.suffix.lower() in SUPPORTED_SUFFIXES else unsupported).append(path)
+    return supported, unsupported
+
+
+def document_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def load(path: Path, root: Path) -> LoadedDocument:
+    """Read one file. Raises :class:`UnreadableFileError` when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot open the file: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise UnreadableFileError("the file is empty")
+    reader = _READERS[_kind(path)]
+    title, pages = reader(data)
+    if not any(page.strip() for page in pages):
+        raise UnreadableFileError(
+            "no text could be extracted (a scanned PDF or an image needs OCR first)"
+            if path.suffix.lower() == ".pdf"
+            else "no text could be extracted"
+        )
+    return LoadedDocument(
+        source=path.relative_to(root).as_posix(),
+        document_id=document_id(data),
+        title=title or _title_from_text(pages[0]) or _title_from_name(path),
+        pages=pages,
+        paged=path.suffix.lower() == ".pdf",
+    )
+
+
+def _kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    if suffix in MARKDOWN_SUFFIXES:
+        return "markdown"
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    return suffix.lstrip(".")
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise UnreadableFileError("the file is binary, not text (is the extension right?)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableFileError("the text encoding could not be recognised; save it as UTF-8")
+    return str(best)
+
+
+def _read_text(data: bytes) -> tuple[str | None, list[str]]:
+    return None, [_decode(data)]
+
+
+def _read_markdown(data: bytes) -> tuple[str | None, list[str]]:
+    text = _decode(data)
+    heading = re.search(r"^#\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
+    return (heading.group(1).strip() if heading else None), [text]
+
+
+# Elements that are never content: code, styling, and page chrome.
+_HTML_DROP = ["script", "style", "noscript", "template", "svg", "iframe", "nav", "footer", "aside", "form"]
+_HTML_BLOCKS = [
+    "address", "article", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure", "h1", "h2",
+    "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p", "pre", "section", "table", "td",
+    "th", "tr", "ul",
+]  # fmt: skip
+
+
+def _read_html(data: bytes) -> tuple[str | None, list[str]]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(data), "html.parser")
+    title_tag = soup.find("title") or soup.find("h1")
+    title = title_tag.get_text(" ", strip=True) if title_tag else None
+    for tag in soup.find_all(_HTML_DROP):
+        tag.decompose()
+    if soup.head:
+        soup.head.decompose()
+    # Block elements become line breaks so sentences from separate paragraphs never run together,
+    # while inline elements (<b>, <a>) stay inside their sentence.
+    for tag in soup.find_all(_HTML_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
+    return title or None, ["\n".join(lines)]
+
+
+def _read_pdf(data: bytes) -> tuple[str | None, list[str]]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise UnreadableFileError("the PDF is encrypted; save an unencrypted copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except UnreadableFileError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise UnreadableFileError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    return (title.strip() if isinstance(title, str) and title.strip() else None), pages
+
+
+def _read_docx(data: bytes) -> tuple[str | None, list[str]]:
+    import io
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UnreadableFileError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
+    # Body order, so a table's text stays between the paragraphs around it.
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            blocks.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows)
+        else:
+            blocks.append(item.text)
+    title = document.core_properties.title or next(
+        (p.text for p in document.paragraphs if p.style is not None and p.style.name == "Title"), None
+    )
+    return (title.strip() if title and title.strip() else None), ["\n".join(blocks)]
+
+
+_READERS: dict[str, Callable[[bytes], tuple[str | None, list[str]]]] = {
+    "text": _read_text,
+    "markdown": _read_markdown,
+    "html": _read_html,
+    "pdf": _read_pdf,
+    "docx": _read_docx,
+}
+
+
+def _title_from_text(text: str) -> str | None:
+    """A first line that reads like a heading: short, with no sentence-ending punctuation."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first.lstrip("#").strip()
+    if 0 < len(first) <= _TITLE_MAX_CHARS and not first.endswith((".", "!", "?", ":", ";", ",")):
+        return first
+    return None
+
+
+def _title_from_name(path: Path) -> str:
+    return re.sub(r"[-_]+", " ", path.stem).strip() or path.name

@@ -1,0 +1,245 @@
+"""Make the store equal to a folder: add new files, replace changed ones, drop removed ones.
+
+A document is identified by the hash of its bytes, so an unchanged file is recognised without
+parsing it and is never embedded again. New chunks are written before old ones are deleted, and a
+file that fails to read keeps its previous version, so a failed or interrupted run never loses what
+the store already held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cited.embedding import MODEL_NAME, Embedder
+from cited.settings import Settings
+from cited.store import Chunk, ChunkStore
+from ingest.chunking import Chunker
+from ingest.cleaning import RULES_VERSION, clean
+from ingest.loading import LoadedDocument, UnreadableFileError, discover, document_id, load
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+# Bump when loading or chunking changes in a way that alters stored chunks.
+PIPELINE_VERSION = "1"
+# Chunks embedded before the documents they complete are written: large enough for efficient
+# batches, small enough that an interrupted run keeps most of its work.
+_WRITE_GROUP_CHUNKS = 256
+
+
+class IngestError(Exception):
+    """The ingest cannot start: a bad folder, or a request that would empty the index."""
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    reindexed: list[str] = field(default_factory=list)  # same bytes, new ingest settings
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    relocated: list[tuple[str, str]] = field(default_factory=list)  # (old source, new source)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (source, same bytes as)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    unsupported: list[str] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass
+class _StoredDoc:
+    source: str
+    chunks: dict[str, str] = field(default_factory=dict)  # chunk id -> pipeline fingerprint
+
+
+@dataclass
+class _Run:
+    """What one ingest run has decided so far."""
+
+    root: Path
+    stored: dict[str, _StoredDoc]
+    report: IngestReport = field(default_factory=IngestReport)
+    keep: set[str] = field(default_factory=set)  # document ids whose chunks stay
+    refreshed: set[str] = field(default_factory=set)  # document ids written by this run
+    sources: dict[str, str] = field(default_factory=dict)  # document id -> source, this run
+    stored_by_source: dict[str, str] = field(init=False)  # source -> stored document id
+
+    def __post_init__(self) -> None:
+        self.stored_by_source = {doc.source: doc_id for doc_id, doc in self.stored.items()}
+
+    def keep_previous_version(self, source: str) -> None:
+        if source in self.stored_by_source:
+            self.keep.add(self.stored_by_source[source])
+
+
+def pipeline_fingerprint(settings: Settings) -> str:
+    """Changes whenever ingesting the same bytes again would give different chunks or vectors."""
+    key = "|".join(
+        [PIPELINE_VERSION, RULES_VERSION, MODEL_NAME, str(settings.chunk_size), str(settings.chunk_overlap)]
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def embedding_text(title: str, text: str) -> str:
+    # The title goes into the vector (not into the stored text) so a passage is also found by what
+    # its document is about, as MTEB embeds title + text.
+    return f"{title}\n{text}"
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.pipeline = pipeline_fingerprint(settings)
+        self._chunker: Chunker | None = None
+
+    def run(self, root: Path, progress: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        root = root.resolve()
+        if not root.is_dir():
+            raise IngestError(f"{root} is not a folder: pass the folder that holds the documents")
+        files, unsupported = discover(root)
+        run = _Run(root, self._stored_documents())
+        run.report.unsupported = [p.relative_to(root).as_posix() for p in unsupported]
+        if not files and run.stored:
+            raise IngestError(
+                f"{root} holds no supported documents (.txt .md .html .pdf .docx); refusing to "
+                f"remove all {len(run.stored)} documents from the index. Check the path."
+            )
+
+        pending = [item for path in files if (item := self._classify(path, run)) is not None]
+        self._index(pending, run, progress)
+        self._delete_stale(run)
+        run.report.seconds = time.perf_counter() - started
+        return run.report
+
+    # Steps
+    def _stored_documents(self) -> dict[str, _StoredDoc]:
+        stored: dict[str, _StoredDoc] = defaultdict(lambda: _StoredDoc(source=""))
+        for chunk_id, meta in self.store.inventory():
+            doc = stored[str(meta["document_id"])]
+            doc.source = str(meta["source"])
+            doc.chunks[chunk_id] = str(meta.get("pipeline", ""))
+        return dict(stored)
+
+    def _classify(self, path: Path, run: _Run) -> tuple[Path, str] | None:
+        """Settle an unchanged, renamed or duplicate file now; return the others to be indexed."""
+        source = path.relative_to(run.root).as_posix()
+        try:
+            doc_id = document_id(path.read_bytes())
+        except OSError as exc:
+            run.report.failed.append((source, f"cannot open the file: {exc.strerror or exc}"))
+            run.keep_previous_version(source)
+            return None
+        if doc_id in run.sources:
+            run.report.duplicates.append((source, run.sources[doc_id]))
+            return None
+        run.sources[doc_id] = source
+        current = run.stored.get(doc_id)
+        if current is None or set(current.chunks.values()) != {self.pipeline}:
+            return path, doc_id
+        run.keep.add(doc_id)
+        if current.source == source:
+            run.report.unchanged.append(source)
+            return None
+        try:
+            document = load(path, run.root)
+        except UnreadableFileError as exc:
+            run.report.failed.append((source, str(exc)))
+            return None
+        self.store.relocate_document(doc_id, document.source, document.title)
+        run.report.relocated.append((current.source, source))
+        return None
+
+    def _index(self, pending: list[tuple[Path, str]], run: _Run, progress: bool) -> None:
+        from tqdm import tqdm
+
+        prepared: list[tuple[LoadedDocument, list[Chunk]]] = []
+        for path, _ in pending:
+            try:
+                document = load(path, run.root)
+                prepared.append((document, self._chunk(document)))
+            except UnreadableFileError as exc:
+                source = path.relative_to(run.root).as_posix()
+                run.report.failed.append((source, str(exc)))
+                run.keep_previous_version(source)
+
+        total = sum(len(chunks) for _, chunks in prepared)
+        with tqdm(total=total, unit="chunk", desc="Embedding", disable=not progress or total == 0) as bar:
+            group: list[tuple[LoadedDocument, list[Chunk]]] = []
+            for position, item in enumerate(prepared):
+                group.append(item)
+                full = sum(len(chunks) for _, chunks in group) >= _WRITE_GROUP_CHUNKS
+                if full or position == len(prepared) - 1:
+                    self._embed_and_write(group, bar)
+                    for document, chunks in group:
+                        self._record_written(document, len(chunks), run)
+                    group = []
+
+    def _record_written(self, document: LoadedDocument, chunks: int, run: _Run) -> None:
+        run.keep.add(document.document_id)
+        run.refreshed.add(document.document_id)
+        run.report.chunks_written += chunks
+        previous = run.stored_by_source.get(document.source)
+        if previous is None:
+            run.report.added.append(document.source)
+        elif previous == document.document_id:
+            run.report.reindexed.append(document.source)
+        else:
+            run.report.replaced.append(document.source)
+
+    def _delete_stale(self, run: _Run) -> None:
+        stale = [
+            chunk_id
+            for doc_id, doc in run.stored.items()
+            for chunk_id, pipeline in doc.chunks.items()
+            if doc_id not in run.keep or (doc_id in run.refreshed and pipeline != self.pipeline)
+        ]
+        self.store.delete_chunks(stale)
+        current_sources = set(run.sources.values()) | {source for source, _ in run.report.failed}
+        run.report.removed = sorted(
+            doc.source
+            for doc_id, doc in run.stored.items()
+            if doc_id not in run.keep and doc.source not in current_sources
+        )
+
+    def _chunk(self, document: LoadedDocument) -> list[Chunk]:
+        if self._chunker is None:
+            self._chunker = Chunker(
+                self.embedder.tokenize, self.settings.chunk_size, self.settings.chunk_overlap
+            )
+        pages = [clean(page).text for page in document.pages]
+        if not any(page.strip() for page in pages):
+            raise UnreadableFileError("nothing but page furniture was left after cleaning")
+        spans = self._chunker.split_pages(pages)[1] if document.paged else self._chunker.split(pages[0])
+        return [
+            Chunk(
+                id=f"{document.document_id}-{self.pipeline}-{i:05d}",
+                document_id=document.document_id,
+                title=document.title,
+                source=document.source,
+                text=span.text,
+                start=span.start,
+                end=span.end,
+                index=i,
+                pipeline=self.pipeline,
+                page=span.page,
+            )
+            for i, span in enumerate(spans)
+        ]
+
+    def _embed_and_write(self, group: list[tuple[LoadedDocument, list[Chunk]]], bar: tqdm) -> None:
+        chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
+        vectors = self.embedder.embed([embedding_text(c.title, c.text) for c in chunks])
+        self.store.add(chunks, vectors)
+        bar.update(len(chunks))

@@ -1,0 +1,50 @@
+"""The app factory: ``create_app(settings)`` builds the API and mounts the page at /ui.
+
+Tests call it with their own settings (their own data directory), so no global state is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+import cited
+from cited.settings import Settings, get_settings
+from service import errors
+from service.answers import AnswerService
+from service.routers import ask, documents, health
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    service = AnswerService.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Loading MiniLM takes seconds; do it before accepting requests, not inside the first one.
+        service.warm_up()
+        yield
+
+    app = FastAPI(
+        title="Cited",
+        version=cited.__version__,
+        summary="Answers over your documents, every claim backed by the passage it came from.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    errors.install(app)
+    for router in (ask.router, documents.router, health.router):
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    from ui.page import mount
+
+    mount(app, service)
+    return app

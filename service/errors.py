@@ -1,0 +1,85 @@
+"""Every error as JSON that says what is wrong and how to fix it; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.answers import EmptyIndexError
+from service.schemas import MAX_QUESTION_CHARS, ErrorBody
+
+log = logging.getLogger("cited")
+
+_FIELD_HINTS = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "string_too_short": "must not be empty",
+    "string_too_long": f"must be at most {MAX_QUESTION_CHARS} characters; shorten it",
+    "extra_forbidden": "is not a known field (the fields are `question` and `top_k`)",
+    "model_attributes_type": 'must be a JSON object such as {"question": "..."}',
+    "dict_type": 'must be a JSON object such as {"question": "..."}',
+}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] == "body" else [str(p) for p in loc]
+    return ".".join(parts) or "body"
+
+
+def _problem(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return f"is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')}); send a JSON object"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{error['msg'].replace('Input should be', 'must be')}"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    return _FIELD_HINTS.get(kind, str(error.get("msg", "is invalid")))
+
+
+def _json(status: int, body: ErrorBody) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = []
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        name = "body" if error.get("type") == "json_invalid" else _field_name(loc)
+        fields.append({"field": name, "problem": _problem(error)})
+    message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
+    return _json(422, ErrorBody(error="invalid_request", message=message, fields=fields))
+
+
+async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    message = {
+        404: "No such endpoint. See /docs for the API, /ui for the page.",
+        405: "This endpoint does not accept that method. See /docs.",
+    }.get(exc.status_code, str(exc.detail))
+    return _json(exc.status_code, ErrorBody(error=codes.get(exc.status_code, "http_error"), message=message))
+
+
+async def _empty_index(_: Request, exc: EmptyIndexError) -> JSONResponse:
+    return _json(503, ErrorBody(error="index_empty", message=str(exc)))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _json(
+        500,
+        ErrorBody(error="internal_error", message="Something went wrong on our side; it has been logged."),
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(EmptyIndexError, _empty_index)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

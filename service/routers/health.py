@@ -1,0 +1,22 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from service.answers import AnswerService
+from service.dependencies import get_service
+from service.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Ready once the model is loaded and the index holds documents",
+    responses={503: {"model": Health, "description": "The index is empty: run `cited ingest`."}},
+)
+def health(service: Annotated[AnswerService, Depends(get_service)]) -> JSONResponse:
+    chunks = service.store.count()  # a count, not a scan: probes call this often
+    body = Health(status="ready" if chunks else "empty", chunks=chunks)
+    return JSONResponse(status_code=200 if chunks else 503, content=body.model_dump())

@@ -1,0 +1,125 @@
+"""Request and response models of the HTTP API, with the examples shown at /docs."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 20
+
+_EXAMPLE_PASSAGE = (
+    "On January 23rd, Alibaba CEO Daniel Jiang, Executive Chairman of Ant Financial Eric Jing, "
+    "Secretary General Guo Jing and Alibaba Group Chief People Officer (Head of HR) Judy Tong set "
+    "up an emergency working group to leverage Alibaba’s ecosystem to overcome the crisis and align "
+    "people’s strategy within 4 focus areas:"
+)
+
+
+class AskRequest(BaseModel):
+    # Unknown fields are refused so a typo (``topk``) is reported instead of silently ignored.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "When was the emergency working group set up?", "top_k": 5},
+                {"question": "What is Alibaba HR's 3C strategy?"},
+            ]
+        },
+    )
+
+    question: str = Field(
+        ...,
+        strict=True,
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description=f"The question, 1 to {MAX_QUESTION_CHARS} characters, not only whitespace.",
+    )
+    top_k: int | None = Field(
+        None,
+        strict=True,
+        ge=1,
+        le=MAX_TOP_K,
+        description=f"How many passages to retrieve, 1 to {MAX_TOP_K}; default 5 (CITED_TOP_K).",
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise ValueError("must contain a question, not only whitespace")
+        return stripped
+
+
+class Citation(BaseModel):
+    id: int = Field(..., description="The number used by the answer's [n] markers.")
+    document_id: str = Field(..., description="Content hash of the source file.")
+    title: str
+    source: str = Field(..., description="Path of the file relative to the corpus root.")
+    text: str = Field(..., description="The cited passage.")
+    quote: str = Field(..., description="The sentence(s) of `text` the answer uses; a substring of `text`.")
+    start: int = Field(..., description="Offset of `text` in the document's cleaned text.")
+    end: int = Field(..., description="End offset (exclusive) of `text` in the document's cleaned text.")
+    page: int | None = Field(None, description="PDF page (1-based) where the passage starts.")
+    score: float = Field(..., description="Cosine similarity of the passage to the question.")
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "answer": f"{_EXAMPLE_PASSAGE} Supporting medical services; ... [1]",
+                    "abstained": False,
+                    "citations": [
+                        {
+                            "id": 1,
+                            "document_id": "8df2bd05af565e9b",
+                            "title": "Alibaba’s winning HR strategy during the crisis",
+                            "source": "Alibaba-HR-3C-strategy-during-the-crisis.txt",
+                            "text": _EXAMPLE_PASSAGE + " ...",
+                            "quote": _EXAMPLE_PASSAGE,
+                            "start": 0,
+                            "end": 915,
+                            "page": None,
+                            "score": 0.503,
+                        }
+                    ],
+                    "timings_ms": {"embed": 14.2, "search": 3.1, "select": 21.7, "total": 39.5},
+                },
+                {
+                    "answer": "The documents do not answer this question.",
+                    "abstained": True,
+                    "citations": [],
+                    "timings_ms": {"embed": 13.0, "search": 2.9, "select": 18.4, "total": 34.8},
+                },
+            ]
+        }
+    )
+
+    answer: str = Field(..., description="Sentences from the documents, each followed by its [n] marker.")
+    abstained: bool = Field(..., description="True when the documents do not answer the question.")
+    citations: list[Citation] = Field(..., description="The passages the answer cites; empty on abstention.")
+    timings_ms: dict[str, float] = Field(..., description="Time spent per step, in milliseconds.")
+
+
+class DocumentInfo(BaseModel):
+    document_id: str
+    title: str
+    source: str
+    chunks: int
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class Health(BaseModel):
+    status: str = Field(..., description="`ready`, or `empty` when no document is indexed.")
+    chunks: int = Field(..., description="Passages in the index.")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(..., description="A short machine-readable code.")
+    message: str = Field(..., description="What is wrong and how to fix it.")
+    fields: list[dict[str, str]] = Field(default_factory=list, description="Per-field problems (422).")

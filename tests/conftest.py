@@ -1,0 +1,96 @@
+"""Shared fixtures. Everything is real: the packaged MiniLM, embedded Chroma in temp folders, files on
+disk, and a uvicorn server on 127.0.0.1 reached over HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import cited  # noqa: F401  (offline environment before any model library loads)
+from cited.embedding import Embedder
+from cited.settings import Settings
+from cited.store import ChunkStore, open_store
+from evals.live_server import LiveServer
+from ingest.sync import Ingestor
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+CEO_DOC = "Alibaba-CEO-Wu-Yongming-on-creation-over-preservation.txt"
+HR_DOC = "Alibaba-HR-3C-strategy-during-the-crisis.txt"
+
+# A document whose text is markup: the page must show it as text and never run it.
+HOSTILE_DOC = "security-review-notes.txt"
+HOSTILE_TEXT = (
+    "Security review notes\n\n"
+    "The quarterly security review found that the visitor log printed the string "
+    "<script>window.__citedPwned = true</script> without escaping it. "
+    'The reviewers also found <img src="x" onerror="window.__citedPwned = true"> in the same log.\n\n'
+    "The visitor log is now rotated every week by the facilities team.\n"
+)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {"data_dir": tmp_path / "data", "corpus_dir": tmp_path / "corpus"}
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A writable copy of the project's corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def ingestor(make_settings: Callable[..., Settings], embedder: Embedder) -> Ingestor:
+    settings = make_settings()
+    return Ingestor(settings, embedder, open_store(settings))
+
+
+def chunk_texts(store: ChunkStore, source: str | None = None) -> list[str]:
+    got = store._collection.get(
+        where={"source": source} if source else None,
+        include=["documents"],  # type: ignore[arg-type]
+    )
+    return list(got["documents"] or [])
+
+
+@pytest.fixture(scope="session")
+def served_corpus(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The project corpus plus the hostile document, ingested once for the HTTP and page tests."""
+    root = tmp_path_factory.mktemp("served")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / HOSTILE_DOC).write_text(HOSTILE_TEXT, encoding="utf-8")
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus)
+    report = Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    assert report.ok and len(report.added) == 3
+    return root
+
+
+@pytest.fixture(scope="session")
+def server(served_corpus: Path) -> Iterator[LiveServer]:
+    settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
+    with LiveServer(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client

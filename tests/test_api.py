@@ -1,0 +1,179 @@
+"""POST /ask and the other endpoints, over real HTTP to a uvicorn server on 127.0.0.1."""
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cited.settings import Settings
+from evals.live_server import LiveServer
+from ingest.cleaning import clean
+from ingest.loading import load
+from tests.conftest import CEO_DOC, CORPUS, HR_DOC
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+ANSWERABLE = [
+    ("On what date did Alibaba form its emergency working group?", HR_DOC, "January 23rd"),
+    ("Which collaboration tool was used for the karaoke session?", HR_DOC, "DingTalk"),
+    ("What is Alibaba's large language model called?", CEO_DOC, "Tongyi Qianwen"),
+    ("In which year did Wu Yongming take over as CEO?", CEO_DOC, "2023"),
+    ("who is the chief people officer", HR_DOC, "Judy Tong"),
+    ("Which competitors in China does Alibaba face?", CEO_DOC, "Pinduoduo"),
+]
+
+UNANSWERABLE = [
+    "What is the capital of France?",
+    "How do I reset my VPN password?",
+    "What was Alibaba's revenue in 2023?",
+    "When did Jack Ma retire?",
+    "Who won the football world cup in 2022?",
+]
+
+
+def cleaned_document(source: str) -> str:
+    return clean(load(CORPUS / source, CORPUS).pages[0]).text
+
+
+@pytest.mark.parametrize(("question", "source", "fact"), ANSWERABLE)
+def test_ask_answers_with_citations_from_the_right_document(
+    http: httpx.Client, question: str, source: str, fact: str
+) -> None:
+    response = http.post("/ask", json={"question": question})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["abstained"] is False
+    assert fact in body["answer"]
+    citations = {c["id"]: c for c in body["citations"]}
+    assert citations, "an answer must cite"
+    # The sentence holding the fact is cited from the document that holds it.
+    assert any(fact in c["quote"] and c["source"] == source for c in citations.values())
+
+    markers = [int(n) for n in MARKER.findall(body["answer"])]
+    assert markers and set(markers) == set(citations)  # every marker resolves; every citation is used
+    assert sorted(citations) == list(range(1, len(citations) + 1))
+    for citation in citations.values():
+        assert citation["quote"] and citation["quote"] in citation["text"]
+        document = cleaned_document(citation["source"])
+        assert document[citation["start"] : citation["end"]] == citation["text"]
+        assert re.fullmatch(r"[0-9a-f]{16}", citation["document_id"])
+        assert -1.0 <= citation["score"] <= 1.0
+    # Every sentence of the answer is followed by a marker: the answer ends with one.
+    assert re.search(r"\[\d+\]$", body["answer"])
+    assert set(body["timings_ms"]) == {"embed", "search", "select", "total"}
+
+
+def test_answer_sentences_are_quoted_from_their_citation(http: httpx.Client) -> None:
+    body = http.post(
+        "/ask", json={"question": "What were the four focus areas of the emergency working group?"}
+    ).json()
+    citations = {c["id"]: c for c in body["citations"]}
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", body["answer"]):
+        quote = citations[int(n)]["quote"]
+        # List items are joined with "; " in the answer; every piece is verbatim in the quote.
+        for piece in re.split(r"; |: ", sentence):
+            assert piece.strip() in quote
+    assert "Supporting medical services" in body["answer"]
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_ask_abstains_when_the_documents_do_not_answer(http: httpx.Client, question: str) -> None:
+    response = http.post("/ask", json={"question": question})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["abstained"] is True
+    assert body["citations"] == []
+    assert "do not answer" in body["answer"] and "[" not in body["answer"]
+
+
+def test_top_k_limits_the_passages(http: httpx.Client) -> None:
+    body = http.post("/ask", json={"question": "What did the HR team do in the crisis?", "top_k": 1}).json()
+    assert len(body["citations"]) <= 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "words"),
+    [
+        ({"question": ""}, "question", "empty"),
+        ({"question": "   \n\t "}, "question", "whitespace"),
+        ({"question": "x" * 2001}, "question", "2000"),
+        ({}, "question", "required"),
+        ({"question": 42}, "question", "string"),
+        ({"question": ["a list"]}, "question", "string"),
+        ({"question": "ok?", "top_k": 0}, "top_k", "greater than or equal to 1"),
+        ({"question": "ok?", "top_k": 21}, "top_k", "less than or equal to 20"),
+        ({"question": "ok?", "top_k": "5"}, "top_k", "integer"),
+        ({"question": "ok?", "top_k": 2.5}, "top_k", "integer"),
+        ({"question": "ok?", "top_k": True}, "top_k", "integer"),
+        ({"question": "ok?", "topk": 3}, "topk", "not a known field"),
+        (["question"], "body", "JSON object"),
+    ],
+)
+def test_bad_input_gets_a_422_naming_the_field(
+    http: httpx.Client, payload: object, field: str, words: str
+) -> None:
+    response = http.post("/ask", json=payload)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert any(f["field"] == field and words in f["problem"] for f in body["fields"]), body
+    assert field in body["message"]
+    assert "Traceback" not in response.text
+
+
+def test_malformed_json_gets_a_422(http: httpx.Client) -> None:
+    response = http.post(
+        "/ask", content=b'{"question": "unterminated', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["message"]
+
+
+def test_a_question_of_exactly_2000_characters_is_accepted(http: httpx.Client) -> None:
+    question = ("What did the HR team do? " * 80)[:2000]
+    assert len(question) == 2000
+    assert http.post("/ask", json={"question": question}).status_code == 200
+
+
+def test_documents_lists_every_indexed_document(http: httpx.Client) -> None:
+    documents = http.get("/documents").json()["documents"]
+    by_source = {d["source"]: d for d in documents}
+    assert set(by_source) == {CEO_DOC, HR_DOC, "security-review-notes.txt"}
+    assert by_source[HR_DOC]["title"] == "Alibaba’s winning HR strategy during the crisis"
+    assert all(d["chunks"] >= 1 and len(d["document_id"]) == 16 for d in documents)
+
+
+def test_health_is_ready_with_an_index(http: httpx.Client) -> None:
+    response = http.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready" and response.json()["chunks"] > 0
+
+
+def test_openapi_docs_have_examples(http: httpx.Client) -> None:
+    assert http.get("/docs").status_code == 200
+    schema = http.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    assert components["AskRequest"]["examples"][0]["question"]
+    assert components["AskResponse"]["examples"][0]["citations"][0]["quote"]
+    assert "422" in schema["paths"]["/ask"]["post"]["responses"]
+
+
+def test_unknown_paths_and_methods_get_json_errors(http: httpx.Client) -> None:
+    missing = http.get("/nope")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong = http.get("/ask")
+    assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+
+
+def test_an_empty_index_answers_503_with_what_to_do(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "empty-data", corpus_dir=tmp_path)
+    with LiveServer(settings) as empty, empty.client() as client:
+        ask = client.post("/ask", json={"question": "Anything?"})
+        assert ask.status_code == 503
+        assert ask.json()["error"] == "index_empty" and "cited ingest" in ask.json()["message"]
+        health = client.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "empty"
+        assert client.get("/documents").json() == {"documents": []}
+        # Bad input is still reported as bad input, before the empty index.
+        assert client.post("/ask", json={"question": " "}).status_code == 422

@@ -1,0 +1,159 @@
+"""Sync of a folder into the real Chroma store, with the real embedder."""
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cited.embedding import Embedder
+from cited.settings import Settings
+from cited.store import open_store
+from ingest.loading import load
+from ingest.sync import IngestError, Ingestor
+from tests.conftest import CEO_DOC, HR_DOC, chunk_texts
+from tests.documents import write_pdf
+
+
+def test_ingesting_twice_adds_nothing(ingestor: Ingestor, corpus: Path) -> None:
+    first = ingestor.run(corpus)
+    count = ingestor.store.count()
+    assert sorted(first.added) == [CEO_DOC, HR_DOC] and first.ok
+    assert count == first.chunks_written > 2
+
+    second = ingestor.run(corpus)
+    assert ingestor.store.count() == count
+    assert second.chunks_written == 0 and second.added == [] and sorted(second.unchanged) == [CEO_DOC, HR_DOC]
+
+
+def test_stored_chunks_carry_document_metadata_and_exact_offsets(ingestor: Ingestor, corpus: Path) -> None:
+    ingestor.run(corpus)
+    documents = {d.source: d for d in ingestor.store.documents()}
+    assert set(documents) == {CEO_DOC, HR_DOC}
+    hr = load(corpus / HR_DOC, corpus)
+    assert documents[HR_DOC].document_id == hr.document_id
+    assert documents[HR_DOC].title == hr.title
+
+    from ingest.cleaning import clean
+
+    cleaned = clean(hr.pages[0]).text
+    got = ingestor.store._collection.get(where={"source": HR_DOC}, include=["documents", "metadatas"])
+    assert len(got["ids"]) == documents[HR_DOC].chunks
+    for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+        assert cleaned[int(meta["start"]) : int(meta["end"])] == text
+        assert "page" not in meta
+
+
+def test_a_changed_file_replaces_its_chunks(ingestor: Ingestor, corpus: Path) -> None:
+    ingestor.run(corpus)
+    ceo_chunks = chunk_texts(ingestor.store, CEO_DOC)
+    old_id = next(d.document_id for d in ingestor.store.documents() if d.source == HR_DOC)
+
+    (corpus / HR_DOC).write_text(
+        "Revised memo\n\nThe working group now meets every Friday.\n", encoding="utf-8"
+    )
+    report = ingestor.run(corpus)
+
+    assert report.replaced == [HR_DOC] and report.unchanged == [CEO_DOC]
+    assert chunk_texts(ingestor.store, HR_DOC) == [
+        "Revised memo\n\nThe working group now meets every Friday."
+    ]
+    assert chunk_texts(ingestor.store, CEO_DOC) == ceo_chunks
+    assert old_id not in {d.document_id for d in ingestor.store.documents()}
+    assert not any("DingTalk" in text for text in chunk_texts(ingestor.store))
+
+
+def test_a_removed_file_loses_its_chunks(ingestor: Ingestor, corpus: Path) -> None:
+    ingestor.run(corpus)
+    (corpus / HR_DOC).unlink()
+    report = ingestor.run(corpus)
+    assert report.removed == [HR_DOC]
+    assert [d.source for d in ingestor.store.documents()] == [CEO_DOC]
+    assert chunk_texts(ingestor.store, HR_DOC) == []
+
+
+def test_a_corrupt_pdf_is_reported_and_the_rest_ingested(ingestor: Ingestor, corpus: Path) -> None:
+    (corpus / "reports").mkdir()
+    (corpus / "reports" / "q3-board-pack.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<garbage\n%%EOF")
+    report = ingestor.run(corpus)
+    assert not report.ok
+    assert [(source, "not a readable PDF" in reason) for source, reason in report.failed] == [
+        ("reports/q3-board-pack.pdf", True)
+    ]
+    assert sorted(report.added) == [CEO_DOC, HR_DOC]
+    assert {d.source for d in ingestor.store.documents()} == {CEO_DOC, HR_DOC}
+
+
+def test_a_file_that_breaks_keeps_its_previous_version(ingestor: Ingestor, corpus: Path) -> None:
+    good = write_pdf(corpus / "plan.pdf", ["The plan is to open three offices in 2026."])
+    ingestor.run(corpus)
+    before = chunk_texts(ingestor.store, "plan.pdf")
+    assert before and "three offices" in before[0]
+
+    good.write_bytes(b"%PDF-1.4 truncated by a failed upload")
+    report = ingestor.run(corpus)
+    assert [source for source, _ in report.failed] == ["plan.pdf"]
+    assert report.removed == []
+    assert chunk_texts(ingestor.store, "plan.pdf") == before  # nothing stored was lost
+
+
+def test_pdf_chunks_record_their_page(ingestor: Ingestor, corpus: Path) -> None:
+    write_pdf(
+        corpus / "strategy.pdf",
+        [
+            " ".join(f"Retail sentence {i} on page one." for i in range(40)),
+            " ".join(f"Cloud sentence {i} on page two." for i in range(40)),
+        ],
+    )
+    ingestor.run(corpus)
+    got = ingestor.store._collection.get(where={"source": "strategy.pdf"}, include=["documents", "metadatas"])
+    pages = {
+        text.split()[0]: int(meta["page"])
+        for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
+    }
+    assert pages == {"Retail": 1, "Cloud": 2}
+
+
+def test_a_renamed_file_is_moved_without_re_embedding(ingestor: Ingestor, corpus: Path) -> None:
+    ingestor.run(corpus)
+    ids = set(ingestor.store._collection.get(where={"source": HR_DOC})["ids"])
+    (corpus / "hr").mkdir()
+    shutil.move(corpus / HR_DOC, corpus / "hr" / "3c-strategy.txt")
+    report = ingestor.run(corpus)
+    assert report.relocated == [(HR_DOC, "hr/3c-strategy.txt")]
+    assert report.chunks_written == 0 and report.removed == []
+    assert set(ingestor.store._collection.get(where={"source": "hr/3c-strategy.txt"})["ids"]) == ids
+
+
+def test_identical_files_are_indexed_once(ingestor: Ingestor, corpus: Path) -> None:
+    shutil.copy(corpus / HR_DOC, corpus / "copy-of-hr.txt")
+    report = ingestor.run(corpus)
+    # Files are visited in sorted order, so the first path keeps the content and the copy is skipped.
+    assert report.duplicates == [("copy-of-hr.txt", HR_DOC)]
+    assert len(ingestor.store.documents()) == 2
+
+
+def test_changing_chunk_settings_re_indexes_everything(
+    make_settings: Callable[..., Settings], embedder: Embedder, corpus: Path
+) -> None:
+    settings = make_settings()
+    Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    smaller = make_settings(chunk_size=96)
+    store = open_store(smaller)
+    before = store.count()
+    report = Ingestor(smaller, embedder, store).run(corpus)
+    assert sorted(report.reindexed) == [CEO_DOC, HR_DOC]
+    assert store.count() == report.chunks_written > before  # old chunks gone, smaller ones in
+
+
+def test_refuses_to_empty_the_index_from_an_empty_or_missing_folder(ingestor: Ingestor, corpus: Path,
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    ingestor.run(corpus)
+    count = ingestor.store.count()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(IngestError, match="refusing to remove all 2 documents"):
+        ingestor.run(empty)
+    with pytest.raises(IngestError, match="is not a folder"):
+        ingestor.run(tmp_path / "no-such-folder")
+    assert ingestor.store.count() == count

@@ -1,0 +1,119 @@
+from pathlib import Path
+
+import pytest
+
+from ingest.loading import UnreadableFileError, discover, document_id, load
+from tests.conftest import CEO_DOC, CORPUS, HR_DOC
+from tests.documents import write_docx, write_pdf
+
+
+def test_text_titles_come_from_a_heading_line_or_the_file_name() -> None:
+    hr = load(CORPUS / HR_DOC, CORPUS)
+    ceo = load(CORPUS / CEO_DOC, CORPUS)
+    assert hr.title == "Alibaba’s winning HR strategy during the crisis"
+    # The CEO article starts with a long paragraph, so its title comes from its descriptive file name.
+    assert ceo.title == "Alibaba CEO Wu Yongming on creation over preservation"
+    assert hr.source == HR_DOC and not hr.paged and len(hr.pages) == 1
+
+
+def test_document_id_is_a_content_hash(tmp_path: Path) -> None:
+    a = tmp_path / "a.txt"
+    b = tmp_path / "sub" / "b.txt"
+    b.parent.mkdir()
+    a.write_text("Same words.\n", encoding="utf-8")
+    b.write_text("Same words.\n", encoding="utf-8")
+    assert load(a, tmp_path).document_id == load(b, tmp_path).document_id == document_id(a.read_bytes())
+    b.write_text("Other words.\n", encoding="utf-8")
+    assert load(b, tmp_path).document_id != load(a, tmp_path).document_id
+    assert load(b, tmp_path).source == "sub/b.txt"
+
+
+def test_markdown_title_is_its_first_heading(tmp_path: Path) -> None:
+    path = tmp_path / "plan.md"
+    path.write_text("Intro line without heading\n\n# Growth plan 2025\n\nWe will grow.\n", encoding="utf-8")
+    assert load(path, tmp_path).title == "Growth plan 2025"
+
+
+def test_html_keeps_content_and_drops_code_and_page_chrome(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>Board memo</title><style>p{color:red}</style></head><body>"
+        "<nav>Home | About | Careers</nav>"
+        "<h1>Board memo</h1><p>The board approved the <b>new</b> budget.</p>"
+        "<p>Hiring resumes<br>in March.</p><script>alert('x')</script>"
+        "<footer>© Example Corp</footer></body></html>",
+        encoding="utf-8",
+    )
+    document = load(path, tmp_path)
+    text = document.pages[0]
+    assert document.title == "Board memo"
+    assert "The board approved the new budget." in text  # inline tags stay inside the sentence
+    assert "Hiring resumes\nin March." in text
+    for chrome in ("alert", "color:red", "Careers", "Example Corp"):
+        assert chrome not in text
+
+
+def test_pdf_pages_and_title(tmp_path: Path) -> None:
+    path = write_pdf(
+        tmp_path / "report.pdf",
+        ["Page one talks about revenue.", "Page two talks about hiring.", "Page three: outlook."],
+        title="Annual report",
+    )
+    document = load(path, tmp_path)
+    assert document.paged and document.title == "Annual report"
+    assert len(document.pages) == 3
+    assert "hiring" in document.pages[1] and "outlook" in document.pages[2]
+
+
+def test_docx_title_paragraphs_and_tables_in_order(tmp_path: Path) -> None:
+    path = write_docx(
+        tmp_path / "memo.docx",
+        "Strategy memo",
+        ["First paragraph.", "Second paragraph."],
+        table=[["Region", "Target"], ["East", "12%"]],
+    )
+    document = load(path, tmp_path)
+    text = document.pages[0]
+    assert document.title == "Strategy memo"
+    assert text.index("Second paragraph.") < text.index("East | 12%") < text.index("A closing paragraph")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf\n%%EOF", "not a readable PDF"),
+        ("broken.docx", b"PK\x03\x04 not a zip at all", "not a readable DOCX"),
+        ("empty.txt", b"   \n", "the file is empty"),
+        ("binary.txt", b"\x00\x01\x02\x03" * 100, "binary"),
+    ],
+)
+def test_unreadable_files_say_why(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFileError, match=reason):
+        load(path, tmp_path)
+
+
+def test_a_pdf_without_text_asks_for_ocr(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "scan.pdf", [""])
+    with pytest.raises(UnreadableFileError, match="OCR"):
+        load(path, tmp_path)
+
+
+def test_legacy_encodings_are_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Stratégie générale: la société préfère l'été à l'hiver.".encode("cp1252"))
+    assert "Stratégie générale" in load(path, tmp_path).pages[0]
+
+
+def test_discover_recurses_skips_hidden_and_separates_unsupported(tmp_path: Path) -> None:
+    for name in ["a.txt", "deep/er/b.md", "c.HTML", "d.pdf", "e.docx", "f.png", ".hidden.txt",
+                 ".git/config.txt", "notes.csv"]:  # fmt: skip
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x", encoding="utf-8")
+    supported, unsupported = discover(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in supported] == [
+        "a.txt", "c.HTML", "d.pdf", "deep/er/b.md", "e.docx"
+    ]  # fmt: skip
+    assert sorted(p.name for p in unsupported) == ["f.png", "notes.csv"]
