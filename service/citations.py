@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from cited.store import ScoredChunk
 from service.extractive import Candidate, extend_list
-from service.sentences import SentenceSpan
+from service.sentences import BULLETS, SentenceSpan
 
-_LIST_INTRO = re.compile(r":\s*\n[\s\-–—•*·]*")
-_LIST_BREAK = re.compile(r"\s*\n[\s\-–—•*·]*")
+_LIST_INTRO = re.compile(rf":\s*\n[\s{re.escape(BULLETS)}]*")
+_LIST_BREAK = re.compile(rf"\s*\n[\s{re.escape(BULLETS)}]*")
 
 
 @dataclass(frozen=True)

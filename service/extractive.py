@@ -22,7 +22,7 @@ from functools import cache
 import numpy as np
 
 from cited.store import ScoredChunk
-from service.sentences import SentenceSpan, split_sentences
+from service.sentences import BULLETS, SentenceSpan, split_sentences
 
 DENSE_WEIGHT = 0.7
 LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
@@ -32,7 +32,9 @@ _DUPLICATE_COSINE = 0.95
 _LIST_ITEM_MAX_WORDS = 20
 _LIST_MAX_ITEMS = 8
 # A list item: blank lines, then a line that starts with a bullet or a number ("– ", "2. ", "b) ").
-_LIST_ITEM = re.compile(r"\s*\n[ \t]*(?:[-–—•*·]|\d{1,2}[.)]|[a-z][.)])[ \t]+(?P<item>[^\n]+)")
+_LIST_ITEM = re.compile(
+    rf"\s*\n[ \t]*(?:[{re.escape(BULLETS)}]|\d{{1,2}}[.)]|[a-z][.)])[ \t]+(?P<item>[^\n]+)"
+)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NUMBERS = {
     word: str(n)

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nltk.tokenize import PunktTokenizer
 
-_BULLET = re.compile(r"^[\s\-–—•*·]+")
+# Characters that start a list item; shared with the answer's list handling.
+BULLETS = "-–—•*·"
+_BULLET = re.compile(rf"^[\s{re.escape(BULLETS)}]+")
 
 
 @dataclass(frozen=True)
