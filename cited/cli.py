@@ -154,6 +154,38 @@ def bench_ask(
     typer.echo(json.dumps(result, indent=2))
 
 
+@bench.command("retrieval")
+def bench_retrieval(
+    dataset: Annotated[
+        Path, typer.Option(help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/).")
+    ] = Path("../shared/benchmarks/scifact"),
+    max_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N test queries.")] = None,
+    max_docs: Annotated[
+        int | None, typer.Option(min=1, help="Only their relevant documents plus others up to N.")
+    ] = None,
+    tune: Annotated[bool, typer.Option(help="First search fusion weights on the train queries.")] = False,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the stores here instead of a temporary folder.")
+    ] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Cited (hybrid, dense, BM25) vs a plain LlamaIndex index: nDCG@10, Recall@100, MRR@10, latency."""
+    from evals.retrieval_bench import run
+
+    if not (dataset / "corpus.jsonl").is_file():
+        typer.secho(f"error: {dataset} is not a BEIR dataset (no corpus.jsonl)", fg="red", err=True)
+        raise typer.Exit(2)
+    table = run(dataset, reports, max_queries, max_docs, workdir, tune, get_settings())
+    for row in table["systems"]:  # type: ignore[attr-defined]
+        typer.echo(
+            f"{row['system']:<36} nDCG@10 {row['ndcg_10']:.4f}  R@100 {row['recall_100']:.4f}  "
+            f"MRR@10 {row['mrr_10']:.4f}  median {row['median_ms']} ms  p95 {row['p95_ms']} ms"
+        )
+    ratio = table["latency_ratio_default_vs_peer"]
+    typer.echo(f"ingest seconds: {table['ingest_seconds']}; default/peer median latency: {ratio}")
+    typer.echo(f"report: {reports}/retrieval-{table['dataset']}.md")
+
+
 @app.command()
 def calibrate(
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,

@@ -2,9 +2,14 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Off by default: on SciFact e5 adds about 0.005 nDCG@10 but 4.5x the ingest time and about 25 ms per
+# query (reports/retrieval-scifact.md); turn it on for corpora in other languages (Chinese, ...).
+MULTILINGUAL_DEFAULT = False
 
 
 class Settings(BaseSettings):
@@ -29,6 +34,23 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(30, ge=0, le=128, description="Overlap between chunks in tokens.")
     embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per batch.")
 
+    # Retrieval. Fusion weights and window were tuned on SciFact's training queries
+    # (`cited bench tune`, reports/retrieval-tuning.md); the test queries only report.
+    retrieval: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="hybrid (BM25 + vectors, fused), dense (MiniLM only) or bm25 (BM25 only)."
+    )
+    multilingual: bool = Field(
+        MULTILINGUAL_DEFAULT,
+        description="Also index and search with multilingual-e5-small (finds Chinese and other languages).",
+    )
+    fusion_bm25: float = Field(1.0, ge=0, le=10, description="Fusion weight of BM25.")
+    fusion_dense: float = Field(0.75, ge=0, le=10, description="Fusion weight of MiniLM vectors.")
+    fusion_multilingual: float = Field(1.0, ge=0, le=10, description="Fusion weight of e5 vectors.")
+    fusion_window: int = Field(200, ge=1, le=1000, description="Candidates each score is normalised over.")
+    candidates: int = Field(200, ge=1, le=2000, description="Candidates each retriever contributes.")
+    bm25_k1: float = Field(1.2, gt=0, le=5, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
+
     # Answering
     top_k: int = Field(5, ge=1, le=20, description="Passages retrieved when a request gives no top_k.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
@@ -51,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "bm25"
 
 
 @lru_cache(maxsize=1)

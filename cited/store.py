@@ -17,6 +17,15 @@ import numpy as np
 from cited.settings import Settings
 
 
+def chunk_id(document_id: str, pipeline: str, index: int) -> str:
+    """Chunk ids start with their document's id, so results can be grouped by document unread."""
+    return f"{document_id}-{pipeline}-{index:05d}"
+
+
+def document_of(chunk_id: str) -> str:
+    return chunk_id.split("-", 1)[0]
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A passage of a document, located in the document's cleaned text by ``start``/``end``."""
@@ -31,6 +40,11 @@ class Chunk:
     index: int
     pipeline: str  # fingerprint of the ingest settings that produced it
     page: int | None = None
+
+    def indexed_text(self) -> str:
+        """What the indexes see: the title as well, so a passage is also found by what its document
+        is about (as MTEB embeds title + text). The stored text stays the passage alone."""
+        return f"{self.title}\n{self.text}"
 
     def metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -66,7 +80,7 @@ class Chunk:
 @dataclass(frozen=True)
 class ScoredChunk:
     chunk: Chunk
-    score: float  # cosine similarity to the query, in [-1, 1]
+    score: float  # the retriever's score: cosine (dense), BM25, or fused (hybrid)
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,15 @@ class StoredDocument:
     chunks: int
 
 
+MULTILINGUAL_SUFFIX = "-e5"
+
+
 class ChunkStore:
-    """A persistent, embedded Chroma collection with cosine distance."""
+    """Chunks in a persistent, embedded Chroma store (cosine distance).
+
+    The main collection holds each chunk's text, metadata and MiniLM vector. When multilingual
+    retrieval is on, a second collection holds the e5 vector of each chunk under the same id.
+    """
 
     def __init__(self, path: Path, collection: str) -> None:
         import chromadb
@@ -90,13 +111,20 @@ class ChunkStore:
         )
         # embedding_function=None: Cited always supplies vectors, and Chroma's default function
         # would try to download a model.
-        self._collection = self._client.get_or_create_collection(
-            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        self._collection = self._open(collection)
+        self._multilingual = self._open(collection + MULTILINGUAL_SUFFIX)
+
+    def _open(self, name: str) -> Any:
+        return self._client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
 
     # Reading
     def count(self) -> int:
         return self._collection.count()
+
+    def multilingual_count(self) -> int:
+        return self._multilingual.count()
 
     def documents(self) -> list[StoredDocument]:
         """Every document in the store with its chunk count, ordered by source path."""
@@ -113,8 +141,9 @@ class ChunkStore:
         return sorted(found.values(), key=lambda d: d.source)
 
     def search(self, vector: np.ndarray, k: int) -> list[ScoredChunk]:
+        """The ``k`` chunks nearest to a MiniLM vector, with their texts."""
         total = self.count()
-        if total == 0:
+        if total == 0 or k <= 0:
             return []
         result = self._collection.query(
             query_embeddings=[vector.tolist()],
@@ -130,13 +159,73 @@ class ChunkStore:
             for i, t, m, d in zip(ids, texts, metas, distances, strict=True)
         ]
 
+    def nearest(self, vector: np.ndarray, k: int, multilingual: bool = False) -> list[tuple[str, float]]:
+        """(chunk id, cosine) of the ``k`` nearest chunks, without fetching their texts."""
+        collection = self._multilingual if multilingual else self._collection
+        total = collection.count()
+        if total == 0 or k <= 0:
+            return []
+        result = collection.query(
+            query_embeddings=[vector.tolist()], n_results=min(k, total), include=["distances"]
+        )
+        distances = (result["distances"] or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], distances, strict=True)]
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id; ids no longer in the store are left out."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        texts = got["documents"] or []
+        metas = got["metadatas"] or []
+        return {
+            i: Chunk.from_record(i, t or "", dict(m or {}))
+            for i, t, m in zip(got["ids"], texts, metas, strict=True)
+        }
+
+    def multilingual_orphans(self) -> list[str]:
+        """Ids with an e5 vector but no chunk: left by an ingest killed between the two writes."""
+        main = set(self._collection.get(include=[])["ids"])
+        return [i for i in self._multilingual.get(include=[])["ids"] if i not in main]
+
+    def inventory(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(chunk id, metadata) of every stored chunk, without texts or vectors."""
+        yield from ((i, m) for i, _, m in self._pages(include=["metadatas"]))
+
+    def texts(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(chunk id, text, metadata) of every stored chunk."""
+        yield from self._pages(include=["documents", "metadatas"])
+
+    def _pages(self, include: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        page = 5000
+        offset = 0
+        while True:
+            got = self._collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
+            ids = got["ids"]
+            texts = got["documents"] or [""] * len(ids)
+            metas = got["metadatas"] or [{}] * len(ids)
+            yield from zip(ids, (t or "" for t in texts), (dict(m or {}) for m in metas), strict=True)
+            if len(ids) < page:
+                return
+            offset += page
+
     # Writing
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def add(
+        self, chunks: Sequence[Chunk], vectors: np.ndarray, multilingual: np.ndarray | None = None
+    ) -> None:
         batch = self._client.get_max_batch_size()
         for lo in range(0, len(chunks), batch):
             part = chunks[lo : lo + batch]
+            ids = [c.id for c in part]
+            # The e5 vectors go first: a chunk visible in the main collection always has them.
+            if multilingual is not None:
+                self._multilingual.upsert(
+                    ids=ids,
+                    embeddings=multilingual[lo : lo + batch].tolist(),
+                    metadatas=[{"document_id": c.document_id} for c in part],
+                )
             self._collection.upsert(
-                ids=[c.id for c in part],
+                ids=ids,
                 embeddings=vectors[lo : lo + batch].tolist(),
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() for c in part],
@@ -152,19 +241,9 @@ class ChunkStore:
     def delete_chunks(self, ids: Sequence[str]) -> None:
         batch = self._client.get_max_batch_size()
         for lo in range(0, len(ids), batch):
-            self._collection.delete(ids=list(ids[lo : lo + batch]))
-
-    def inventory(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(chunk id, metadata) of every stored chunk, without texts or vectors."""
-        page = 5000
-        offset = 0
-        while True:
-            got = self._collection.get(include=["metadatas"], limit=page, offset=offset)
-            metas = got["metadatas"] or []
-            yield from zip(got["ids"], (dict(m or {}) for m in metas), strict=True)
-            if len(metas) < page:
-                return
-            offset += page
+            part = list(ids[lo : lo + batch])
+            self._collection.delete(ids=part)
+            self._multilingual.delete(ids=part)
 
 
 def open_store(settings: Settings) -> ChunkStore:

@@ -72,9 +72,11 @@ def leave_one_out(scored: list[Scored]) -> float:
 def score_questions(service: AnswerService, questions: list[Question]) -> list[Scored]:
     scored = []
     for q in questions:
-        vector = service.retriever.embed(q.question)
-        passages = service.retriever.search(vector, service.settings.top_k)
-        best = service.selector.select(q.question, vector, passages).best_score
+        retrieval = service.retriever.retrieve(q.question, service.settings.top_k)
+        vector = retrieval.query_vector
+        if vector is None:
+            vector = service.embedder.embed_query(q.question)
+        best = service.selector.select(q.question, vector, retrieval.passages).best_score
         scored.append(Scored(q.id, q.question, q.answerable, round(best, 4)))
     return scored
 
@@ -104,6 +106,7 @@ def calibrate(settings: Settings, questions: list[Question], reports: Path) -> d
         settings.model_copy(update={"abstain_threshold": round(chosen.threshold, 3)}),
         service.embedder,
         service.store,
+        service.retriever,
     )
     result: dict[str, object] = {
         "questions": len(scored),

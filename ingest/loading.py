@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -37,6 +38,37 @@ class LoadedDocument:
     title: str
     pages: list[str]
     paged: bool  # True for PDFs: chunk pages are recorded
+
+
+class DocumentSource(Protocol):
+    """Something the ingest can index: a file, or a record of a benchmark collection."""
+
+    @property
+    def source(self) -> str: ...
+
+    def read(self) -> bytes:
+        """The raw content, hashed to recognise an unchanged document. May raise OSError."""
+        ...
+
+    def load(self) -> LoadedDocument:
+        """The document as text. Raises :class:`UnreadableFileError`."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileSource:
+    path: Path
+    root: Path
+
+    @property
+    def source(self) -> str:
+        return self.path.relative_to(self.root).as_posix()
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+    def load(self) -> LoadedDocument:
+        return load(self.path, self.root)
 
 
 def discover(root: Path) -> tuple[list[Path], list[Path]]:

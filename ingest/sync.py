@@ -11,16 +11,25 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cited.embedding import MODEL_NAME, Embedder
+from cited.embedding import MODEL_NAME, MULTILINGUAL_MODEL_NAME, Embedder, MultilingualEmbedder
+from cited.lexical import open_lexical, sync_lexical
 from cited.settings import Settings
-from cited.store import Chunk, ChunkStore
+from cited.store import Chunk, ChunkStore, chunk_id
 from ingest.chunking import Chunker
 from ingest.cleaning import RULES_VERSION, clean
-from ingest.loading import LoadedDocument, UnreadableFileError, discover, document_id, load
+from ingest.loading import (
+    DocumentSource,
+    FileSource,
+    LoadedDocument,
+    UnreadableFileError,
+    discover,
+    document_id,
+)
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -48,6 +57,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
     unsupported: list[str] = field(default_factory=list)
     chunks_written: int = 0
+    lexical_rebuilt: bool = False
     seconds: float = 0.0
 
     @property
@@ -65,7 +75,6 @@ class _StoredDoc:
 class _Run:
     """What one ingest run has decided so far."""
 
-    root: Path
     stored: dict[str, _StoredDoc]
     report: IngestReport = field(default_factory=IngestReport)
     keep: set[str] = field(default_factory=set)  # document ids whose chunks stay
@@ -83,96 +92,104 @@ class _Run:
 
 def pipeline_fingerprint(settings: Settings) -> str:
     """Changes whenever ingesting the same bytes again would give different chunks or vectors."""
+    models = [MODEL_NAME] + ([MULTILINGUAL_MODEL_NAME] if settings.multilingual else [])
     key = "|".join(
-        [PIPELINE_VERSION, RULES_VERSION, MODEL_NAME, str(settings.chunk_size), str(settings.chunk_overlap)]
+        [PIPELINE_VERSION, RULES_VERSION, *models, str(settings.chunk_size), str(settings.chunk_overlap)]
     )
     return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
-def embedding_text(title: str, text: str) -> str:
-    # The title goes into the vector (not into the stored text) so a passage is also found by what
-    # its document is about, as MTEB embeds title + text.
-    return f"{title}\n{text}"
-
-
 class Ingestor:
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: ChunkStore,
+        multilingual: MultilingualEmbedder | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
+        self.multilingual = (multilingual or MultilingualEmbedder()) if settings.multilingual else None
+        self.lexical = open_lexical(settings)
         self.pipeline = pipeline_fingerprint(settings)
         self._chunker: Chunker | None = None
 
     def run(self, root: Path, progress: bool = False) -> IngestReport:
-        started = time.perf_counter()
+        """Make the store equal to the folder ``root``."""
         root = root.resolve()
         if not root.is_dir():
             raise IngestError(f"{root} is not a folder: pass the folder that holds the documents")
         files, unsupported = discover(root)
-        run = _Run(root, self._stored_documents())
-        run.report.unsupported = [p.relative_to(root).as_posix() for p in unsupported]
-        if not files and run.stored:
+        if not files and self.store.count():
             raise IngestError(
                 f"{root} holds no supported documents (.txt .md .html .pdf .docx); refusing to "
-                f"remove all {len(run.stored)} documents from the index. Check the path."
+                f"remove all {len(self.store.documents())} documents from the index. Check the path."
             )
+        report = self.sync([FileSource(path, root) for path in files], progress)
+        report.unsupported = [p.relative_to(root).as_posix() for p in unsupported]
+        return report
 
-        pending = [item for path in files if (item := self._classify(path, run)) is not None]
+    def sync(self, items: Sequence[DocumentSource], progress: bool = False) -> IngestReport:
+        """Make the store equal to ``items``: the documents of a folder, or of a benchmark."""
+        started = time.perf_counter()
+        run = _Run(self._stored_documents())
+        pending = [item for item in items if self._classify(item, run)]
         self._index(pending, run, progress)
         self._delete_stale(run)
+        # BM25 is rebuilt from what the store now holds, so both always list the same chunks.
+        run.report.lexical_rebuilt = sync_lexical(self.store, self.lexical)
         run.report.seconds = time.perf_counter() - started
         return run.report
 
     # Steps
     def _stored_documents(self) -> dict[str, _StoredDoc]:
         stored: dict[str, _StoredDoc] = defaultdict(lambda: _StoredDoc(source=""))
-        for chunk_id, meta in self.store.inventory():
+        for stored_id, meta in self.store.inventory():
             doc = stored[str(meta["document_id"])]
             doc.source = str(meta["source"])
-            doc.chunks[chunk_id] = str(meta.get("pipeline", ""))
+            doc.chunks[stored_id] = str(meta.get("pipeline", ""))
         return dict(stored)
 
-    def _classify(self, path: Path, run: _Run) -> tuple[Path, str] | None:
-        """Settle an unchanged, renamed or duplicate file now; return the others to be indexed."""
-        source = path.relative_to(run.root).as_posix()
+    def _classify(self, item: DocumentSource, run: _Run) -> bool:
+        """Settle an unchanged, renamed or duplicate document now; True when it must be indexed."""
         try:
-            doc_id = document_id(path.read_bytes())
+            doc_id = document_id(item.read())
         except OSError as exc:
-            run.report.failed.append((source, f"cannot open the file: {exc.strerror or exc}"))
-            run.keep_previous_version(source)
-            return None
+            run.report.failed.append((item.source, f"cannot open the file: {exc.strerror or exc}"))
+            run.keep_previous_version(item.source)
+            return False
         if doc_id in run.sources:
-            run.report.duplicates.append((source, run.sources[doc_id]))
-            return None
-        run.sources[doc_id] = source
+            run.report.duplicates.append((item.source, run.sources[doc_id]))
+            return False
+        run.sources[doc_id] = item.source
         current = run.stored.get(doc_id)
         if current is None or set(current.chunks.values()) != {self.pipeline}:
-            return path, doc_id
+            return True
         run.keep.add(doc_id)
-        if current.source == source:
-            run.report.unchanged.append(source)
-            return None
+        if current.source == item.source:
+            run.report.unchanged.append(item.source)
+            return False
         try:
-            document = load(path, run.root)
+            document = item.load()
         except UnreadableFileError as exc:
-            run.report.failed.append((source, str(exc)))
-            return None
+            run.report.failed.append((item.source, str(exc)))
+            return False
         self.store.relocate_document(doc_id, document.source, document.title)
-        run.report.relocated.append((current.source, source))
-        return None
+        run.report.relocated.append((current.source, item.source))
+        return False
 
-    def _index(self, pending: list[tuple[Path, str]], run: _Run, progress: bool) -> None:
+    def _index(self, pending: list[DocumentSource], run: _Run, progress: bool) -> None:
         from tqdm import tqdm
 
         prepared: list[tuple[LoadedDocument, list[Chunk]]] = []
-        for path, _ in pending:
+        for item in pending:
             try:
-                document = load(path, run.root)
+                document = item.load()
                 prepared.append((document, self._chunk(document)))
             except UnreadableFileError as exc:
-                source = path.relative_to(run.root).as_posix()
-                run.report.failed.append((source, str(exc)))
-                run.keep_previous_version(source)
+                run.report.failed.append((item.source, str(exc)))
+                run.keep_previous_version(item.source)
 
         total = sum(len(chunks) for _, chunks in prepared)
         with tqdm(total=total, unit="chunk", desc="Embedding", disable=not progress or total == 0) as bar:
@@ -205,7 +222,7 @@ class Ingestor:
             for chunk_id, pipeline in doc.chunks.items()
             if doc_id not in run.keep or (doc_id in run.refreshed and pipeline != self.pipeline)
         ]
-        self.store.delete_chunks(stale)
+        self.store.delete_chunks(stale + self.store.multilingual_orphans())
         current_sources = set(run.sources.values()) | {source for source, _ in run.report.failed}
         run.report.removed = sorted(
             doc.source
@@ -224,7 +241,7 @@ class Ingestor:
         spans = self._chunker.split_pages(pages)[1] if document.paged else self._chunker.split(pages[0])
         return [
             Chunk(
-                id=f"{document.document_id}-{self.pipeline}-{i:05d}",
+                id=chunk_id(document.document_id, self.pipeline, i),
                 document_id=document.document_id,
                 title=document.title,
                 source=document.source,
@@ -240,6 +257,8 @@ class Ingestor:
 
     def _embed_and_write(self, group: list[tuple[LoadedDocument, list[Chunk]]], bar: tqdm) -> None:
         chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
-        vectors = self.embedder.embed([embedding_text(c.title, c.text) for c in chunks])
-        self.store.add(chunks, vectors)
+        texts = [c.indexed_text() for c in chunks]
+        vectors = self.embedder.embed(texts)
+        multilingual = self.multilingual.embed(texts) if self.multilingual is not None else None
+        self.store.add(chunks, vectors, multilingual)
         bar.update(len(chunks))

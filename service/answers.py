@@ -6,15 +6,19 @@ what the API returns.
 
 from __future__ import annotations
 
+import logging
 import time
 
-from cited.embedding import Embedder
+from cited.embedding import Embedder, MultilingualEmbedder
+from cited.lexical import open_lexical, sync_lexical
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
 from service.citations import cite
 from service.extractive import SentenceSelector
-from service.retrieval import DenseRetriever
+from service.retrieval import Retriever
 from service.schemas import AskRequest, AskResponse, Citation, DocumentInfo
+
+log = logging.getLogger("cited")
 
 NOT_ANSWERED = "The documents do not answer this question."
 
@@ -27,21 +31,41 @@ class EmptyIndexError(Exception):
 
 
 class AnswerService:
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, store: ChunkStore, retriever: Retriever
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self.retriever = DenseRetriever(embedder, store)
+        self.retriever = retriever
         self.selector = SentenceSelector(embedder.embed_cached, settings.max_answer_sentences)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerService:
-        return cls(settings, Embedder(settings.embed_batch_size), open_store(settings))
+        embedder = Embedder(settings.embed_batch_size)
+        store = open_store(settings)
+        lexical = open_lexical(settings)
+        if sync_lexical(store, lexical):
+            log.info("rebuilt the BM25 index from the store (%d chunks)", len(lexical))
+        multilingual = None
+        if settings.multilingual:
+            if store.multilingual_count() >= store.count():
+                multilingual = MultilingualEmbedder()
+            else:
+                log.warning(
+                    "multilingual retrieval is on but %d of %d chunks have no e5 vector: run "
+                    "`cited ingest` to add them; searching without e5 until then",
+                    store.count() - store.multilingual_count(),
+                    store.count(),
+                )
+        return cls(settings, embedder, store, Retriever(settings, embedder, store, lexical, multilingual))
 
     def warm_up(self) -> None:
-        """Load the model and run it once on a batch, before the first request instead of in it."""
+        """Load the models and run them once, before the first request instead of in it."""
         self.embedder.embed_query("warm up")
         self.embedder.embed(["A first sentence to warm up the model.", "And another, longer one " * 8])
+        if self.retriever.multilingual is not None:
+            self.retriever.multilingual.embed_query("warm up")
 
     def documents(self) -> list[DocumentInfo]:
         return [DocumentInfo(**vars(d)) for d in self.store.documents()]
@@ -57,11 +81,15 @@ class AnswerService:
             timings[name] = round((now - since) * 1000, 2)
             return now
 
-        query_vector = self.retriever.embed(request.question)
-        t = lap("embed", started)
-        passages = self.retriever.search(query_vector, request.top_k or self.settings.top_k)
-        t = lap("search", t)
-        selection = self.selector.select(request.question, query_vector, passages)
+        retrieval = self.retriever.retrieve(request.question, request.top_k or self.settings.top_k)
+        timings.update(retrieval.timings_ms)
+        t = time.perf_counter()
+        query_vector = (
+            retrieval.query_vector
+            if retrieval.query_vector is not None
+            else self.embedder.embed_query(request.question)
+        )
+        selection = self.selector.select(request.question, query_vector, retrieval.passages)
         abstained = selection.best_score < self.settings.abstain_threshold
         cited = cite([] if abstained else selection.chosen)
         lap("select", t)

@@ -21,6 +21,7 @@ from functools import cache
 
 import numpy as np
 
+from cited.lexical import english_stopwords
 from cited.store import ScoredChunk
 from service.sentences import BULLETS, SentenceSpan, split_sentences
 
@@ -61,13 +62,6 @@ class Selection:
 
 
 @cache
-def _stopwords() -> frozenset[str]:
-    from llama_index.core.utils import globals_helper
-
-    return frozenset(globals_helper.stopwords)
-
-
-@cache
 def _stem(word: str) -> str:
     from nltk.stem.snowball import SnowballStemmer
 
@@ -78,7 +72,9 @@ def content_terms(text: str) -> set[str]:
     """Stemmed words of ``text`` that carry meaning (no stop words); number words become digits."""
     words = (w.replace("’", "'") for w in _WORD.findall(text.lower()))
     return {
-        _NUMBERS.get(w) or _stem(w) for w in words if w not in _stopwords() and (len(w) > 1 or w.isdigit())
+        _NUMBERS.get(w) or _stem(w)
+        for w in words
+        if w not in english_stopwords() and (len(w) > 1 or w.isdigit())
     }
 
 

@@ -1,20 +1,114 @@
-"""Passage retrieval: the question's MiniLM vector against the chunks in Chroma."""
+"""Finding the passages for a question.
+
+``hybrid`` (the default) fuses BM25 with MiniLM vectors, and with multilingual-e5 vectors when
+multilingual retrieval is on (see ``service/hybrid.py``); ``dense`` and ``bm25`` use one retriever
+alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
+"""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from cited.embedding import Embedder
-from cited.store import ChunkStore, ScoredChunk
+from cited.embedding import Embedder, MultilingualEmbedder
+from cited.lexical import LexicalIndex
+from cited.settings import Settings
+from cited.store import ChunkStore, ScoredChunk, document_of
+from service.hybrid import fuse
 
 
-class DenseRetriever:
-    def __init__(self, embedder: Embedder, store: ChunkStore) -> None:
+@dataclass(frozen=True)
+class Retrieval:
+    passages: list[ScoredChunk]  # best first
+    query_vector: np.ndarray | None  # the question's MiniLM vector, when this retrieval made one
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Retriever:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: ChunkStore,
+        lexical: LexicalIndex,
+        multilingual: MultilingualEmbedder | None = None,
+    ) -> None:
+        self.settings = settings
         self.embedder = embedder
         self.store = store
+        self.lexical = lexical
+        self.multilingual = multilingual
+        # e5 embeds the question on its own thread while MiniLM and BM25 work on this one.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e5") if multilingual else None
 
-    def embed(self, question: str) -> np.ndarray:
-        return self.embedder.embed_query(question)
+    @property
+    def uses_multilingual(self) -> bool:
+        return self.multilingual is not None and self.settings.fusion_multilingual > 0
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[ScoredChunk]:
-        return self.store.search(query_vector, k)
+    def retrieve(self, question: str, k: int) -> Retrieval:
+        """The ``k`` best passages; several may come from one document."""
+        started = time.perf_counter()
+        vector, ranked = self._ranked(question, k)
+        return Retrieval(self._passages(ranked[:k]), vector, _since(started, "retrieve"))
+
+    def retrieve_documents(self, question: str, n: int, chunks_per_document: int = 3) -> Retrieval:
+        """The best passage of each of the ``n`` best documents.
+
+        Grouping happens on chunk ids, before any text is read, so only ``n`` chunks are fetched.
+        Up to ``n * chunks_per_document`` chunks are ranked to find ``n`` distinct documents.
+        """
+        started = time.perf_counter()
+        vector, ranked = self._ranked(question, n * chunks_per_document)
+        best: dict[str, tuple[str, float]] = {}
+        for chunk, score in ranked:
+            best.setdefault(document_of(chunk), (chunk, score))
+            if len(best) == n:
+                break
+        return Retrieval(self._passages(list(best.values())), vector, _since(started, "retrieve"))
+
+    def _ranked(self, question: str, k: int) -> tuple[np.ndarray | None, list[tuple[str, float]]]:
+        """The question's MiniLM vector (when used) and the best ``k`` (chunk id, score) pairs."""
+        mode = self.settings.retrieval
+        if mode == "bm25":
+            return None, [(h.chunk_id, h.score) for h in self.lexical.search(question, k)]
+        if mode == "dense":
+            vector = self.embedder.embed_query(question)
+            return vector, self.store.nearest(vector, k)
+        vector, lists = self.candidates(question, max(k, self.settings.candidates))
+        return vector, fuse(lists, self.weights, self.settings.fusion_window)[:k]
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {
+            "bm25": self.settings.fusion_bm25,
+            "dense": self.settings.fusion_dense,
+            "multilingual": self.settings.fusion_multilingual,
+        }
+
+    def candidates(self, question: str, depth: int) -> tuple[np.ndarray, dict[str, list[tuple[str, float]]]]:
+        """The question's MiniLM vector and each voter's (chunk id, score) list, best first."""
+        pending = (
+            self._pool.submit(self.multilingual.embed_query, question)
+            if self._pool is not None and self.multilingual is not None and self.uses_multilingual
+            else None
+        )
+        vector = self.embedder.embed_query(question)
+        lists = {
+            "dense": self.store.nearest(vector, depth),
+            "bm25": [(h.chunk_id, h.score) for h in self.lexical.search(question, depth)],
+        }
+        if pending is not None:
+            lists["multilingual"] = self.store.nearest(pending.result(), depth, multilingual=True)
+        return vector, lists
+
+    def _passages(self, ranked: list[tuple[str, float]]) -> list[ScoredChunk]:
+        chunks = self.store.fetch([chunk_id for chunk_id, _ in ranked])
+        # An id the store no longer holds (deleted since the index was read) is skipped.
+        return [ScoredChunk(chunks[i], score) for i, score in ranked if i in chunks]
+
+
+def _since(started: float, name: str) -> dict[str, float]:
+    return {name: round((time.perf_counter() - started) * 1000, 2)}

@@ -61,7 +61,14 @@ class Citation(BaseModel):
     start: int = Field(..., description="Offset of `text` in the document's cleaned text.")
     end: int = Field(..., description="End offset (exclusive) of `text` in the document's cleaned text.")
     page: int | None = Field(None, description="PDF page (1-based) where the passage starts.")
-    score: float = Field(..., description="Cosine similarity of the passage to the question.")
+    score: float = Field(
+        ...,
+        description=(
+            "The retriever's score for the passage, higher is better: in the default hybrid mode the "
+            "fused score (0 to the sum of the fusion weights), in dense mode the cosine similarity, "
+            "in bm25 mode the BM25 score. Compare it within one response, not across modes."
+        ),
+    )
 
 
 class AskResponse(BaseModel):
@@ -82,16 +89,16 @@ class AskResponse(BaseModel):
                             "start": 0,
                             "end": 915,
                             "page": None,
-                            "score": 0.503,
+                            "score": 2.31,
                         }
                     ],
-                    "timings_ms": {"embed": 14.2, "search": 3.1, "select": 21.7, "total": 39.5},
+                    "timings_ms": {"retrieve": 31.0, "select": 3.1, "total": 34.6},
                 },
                 {
                     "answer": "The documents do not answer this question.",
                     "abstained": True,
                     "citations": [],
-                    "timings_ms": {"embed": 13.0, "search": 2.9, "select": 18.4, "total": 34.8},
+                    "timings_ms": {"retrieve": 29.4, "select": 2.6, "total": 32.3},
                 },
             ]
         }

@@ -46,7 +46,7 @@ def passage_html(citation: Citation) -> str:
         f'<article class="cited-passage" id="cited-passage-{citation.id}">'
         f'<header><span class="cited-n">[{citation.id}]</span> <strong>{escape(citation.title)}</strong>'
         f'<div class="cited-where">{where} · characters {citation.start}–{citation.end}'
-        f" · similarity {citation.score:.2f}</div></header>"
+        f" · relevance {citation.score:.2f}</div></header>"
         f'<div class="cited-text">{body}</div></article>'
     )
 

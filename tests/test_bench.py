@@ -1,0 +1,63 @@
+"""The retrieval benchmark run on a small slice of SciFact (the full run belongs to `make bench`).
+
+SciFact is read in place from ../shared/benchmarks/scifact (CC BY-NC: never copied into the project).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evals.beir import load_beir
+from evals.retrieval_bench import PEER, run
+from tests.conftest import ROOT
+
+SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact"
+
+
+@pytest.fixture(scope="module")
+def scifact() -> Path:
+    if not (SCIFACT / "corpus.jsonl").is_file():
+        pytest.fail(f"{SCIFACT} is missing: CI and make test expect ../shared beside the checkout")
+    return SCIFACT
+
+
+def test_a_slice_keeps_every_relevant_document(scifact: Path) -> None:
+    dataset = load_beir(scifact, "test", max_queries=4, max_docs=30)
+    relevant = {doc for rels in dataset.qrels.values() for doc in rels}
+    ids = {d.doc_id for d in dataset.corpus}
+    assert len(dataset.queries) == len(dataset.qrels) == 4
+    assert relevant <= ids and len(ids) >= 30
+
+
+def test_benchmark_on_a_slice_reports_every_system(scifact: Path, tmp_path: Path) -> None:
+    table = run(scifact, tmp_path / "reports", max_queries=6, max_docs=60)
+    systems = {row["system"]: row for row in table["systems"]}  # type: ignore[attr-defined]
+    assert list(systems) == ["Cited default (hybrid)", "Cited dense-only", "Cited BM25-only", PEER]
+    for row in systems.values():
+        for metric in ("ndcg_10", "recall_100", "mrr_10"):
+            assert 0.0 <= row[metric] <= 1.0
+        assert row["median_ms"] > 0 and row["p95_ms"] >= row["median_ms"]
+    # With 60-odd documents, every retriever finds most relevant ones somewhere in its top 100.
+    assert all(row["recall_100"] >= 0.5 for row in systems.values())
+    assert table["ingest_seconds"]["cited"] > 0 and table["cited_chunks"] > 60  # type: ignore[index]
+
+    saved = json.loads((tmp_path / "reports" / "retrieval-scifact.json").read_text())
+    assert saved["systems"] == table["systems"]
+    markdown = (tmp_path / "reports" / "retrieval-scifact.md").read_text()
+    assert "| Cited default (hybrid) |" in markdown and PEER in markdown
+
+
+def test_the_dataset_is_never_copied_into_the_project() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "corpus.jsonl" not in tracked and "scifact/" not in tracked
+
+
+def test_bench_refuses_a_folder_that_is_not_a_beir_dataset(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cited.cli", "bench", "retrieval", "--dataset", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2 and "not a BEIR dataset" in result.stderr

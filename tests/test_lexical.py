@@ -1,0 +1,53 @@
+"""The BM25 index on its own: build, search, persistence and atomic replacement."""
+
+from pathlib import Path
+
+from cited.lexical import LexicalIndex
+
+IDS = ["d1-p-00000", "d1-p-00001", "d2-p-00000"]
+TEXTS = [
+    "The karaoke session ran on DingTalk for all employees.",
+    "Employees in Hubei received video messages from colleagues.",
+    "Tongyi Qianwen is Alibaba's large language model.",
+]
+
+
+def test_search_ranks_matching_chunks_and_stems(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "bm25")
+    index.build(IDS, TEXTS)
+    hits = index.search("Which platform hosted the karaoke sessions?", k=3)
+    assert [h.chunk_id for h in hits] == ["d1-p-00000"]  # "sessions" matches "session" by stemming
+    assert index.search("the and of", k=3) == []  # stop words only
+    assert index.search("quantum chromodynamics", k=3) == []  # no shared term: nothing, not noise
+
+
+def test_the_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
+    LexicalIndex(tmp_path / "bm25").build(IDS, TEXTS)
+    reopened = LexicalIndex(tmp_path / "bm25")
+    assert reopened.load() and len(reopened) == 3
+    assert reopened.search("Tongyi Qianwen", k=2)[0].chunk_id == "d2-p-00000"
+
+
+def test_a_new_build_replaces_the_old_one_atomically(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "bm25")
+    first = index.build(IDS, TEXTS)
+    second = index.build(IDS[:2], TEXTS[:2])
+    assert first != second and index.current() == second
+    assert index.search("Tongyi", k=3) == []
+    # Only the live build is kept on disk.
+    assert sorted(p.name for p in (tmp_path / "bm25").iterdir() if p.is_dir()) == [second]
+
+
+def test_an_interrupted_build_leaves_the_previous_index_live(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "bm25")
+    live = index.build(IDS, TEXTS)
+    (tmp_path / "bm25" / ".building-deadbeef-123").mkdir()  # what a killed build leaves behind
+    reopened = LexicalIndex(tmp_path / "bm25")
+    assert reopened.load() and reopened.fingerprint == live
+    assert reopened.search("DingTalk", k=1)[0].chunk_id == "d1-p-00000"
+
+
+def test_an_empty_store_gives_an_empty_index(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "bm25")
+    index.build([], [])
+    assert index.load() and len(index) == 0 and index.search("anything", k=5) == []
