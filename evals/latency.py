@@ -14,11 +14,8 @@ from pathlib import Path
 
 from cited.settings import Settings
 from evals.live_server import LiveServer
+from evals.metrics import percentile
 from evals.questions import Question
-
-
-def _percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 def measure(settings: Settings, questions: list[Question], rounds: int, reports: Path) -> dict[str, object]:
@@ -44,7 +41,7 @@ def measure(settings: Settings, questions: list[Question], rounds: int, reports:
         "first_request_ms": round(first_ms, 1),
         "http_ms": {
             "median": round(statistics.median(wall), 1),
-            "p95": round(_percentile(wall, 95), 1),
+            "p95": round(percentile(wall, 95), 1),
             "max": round(max(wall), 1),
         },
         "server_step_median_ms": {k: round(statistics.median(v), 1) for k, v in steps.items()},

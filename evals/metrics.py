@@ -52,3 +52,10 @@ def evaluate(qrels: Qrels, rankings: Ranking) -> dict[str, float]:
         "mrr@10": mean("recip_rank"),
         "queries": float(len(judged)),
     }
+
+
+def percentile(values: Sequence[float], q: int) -> float:
+    """The q-th percentile (inclusive method), for latency figures."""
+    if len(values) < 2:
+        return float(values[0]) if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]

@@ -27,7 +27,7 @@ from cited.embedding import Embedder
 from cited.settings import Settings
 from cited.store import open_store
 from evals.beir import BeirDataset, load_beir
-from evals.metrics import evaluate
+from evals.metrics import evaluate, percentile
 from evals.peer import LlamaIndexPeer
 from ingest.sync import Ingestor
 from service.hybrid import fuse
@@ -62,12 +62,6 @@ class Score:
 def collapse(sources: list[str], limit: int = DOCUMENTS) -> list[str]:
     """Documents in the order of their best chunk."""
     return list(dict.fromkeys(sources))[:limit]
-
-
-def _percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else 0.0
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def tune(retriever: Retriever, dataset: BeirDataset, source_of: dict[str, str]) -> dict[str, object]:
@@ -193,7 +187,7 @@ def measure(systems: list[System], dataset: BeirDataset) -> list[Score]:
                 recall_100=round(metrics["recall@100"], 4),
                 mrr_10=round(metrics["mrr@10"], 4),
                 median_ms=round(statistics.median(times), 1),
-                p95_ms=round(_percentile(times, 95), 1),
+                p95_ms=round(percentile(times, 95), 1),
             )
         )
     return results
