@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCIFACT ?= ../shared/benchmarks/scifact
 
-.PHONY: install install-test run ingest serve test lint format bench calibrate clean
+.PHONY: install install-test run ingest serve test lint format bench eval calibrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ bench: $(VENV)/.installed-bench
 
 calibrate: install
 	$(BIN)/cited calibrate
+
+# The golden set in-process on corpus/, and the support judge on its labelled pairs; both exit
+# non-zero below the thresholds in evals/config.toml.
+eval: install
+	$(BIN)/cited eval judge
+	$(BIN)/cited eval
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

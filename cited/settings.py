@@ -4,11 +4,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Off by default: on SciFact e5 adds about 0.005 nDCG@10 but 4.5x the ingest time and about 25 ms per
-# query (reports/retrieval-scifact.md); turn it on for corpora in other languages (Chinese, ...).
+# Off by default: on SciFact e5 adds 0.001 nDCG@10 (test queries) but multiplies the ingest time by
+# about 4.8 and adds about 20 ms per query (reports/retrieval-scifact-multilingual.md, README).
+# Turn it on for corpora in other languages (Chinese, ...).
 MULTILINGUAL_DEFAULT = False
 
 
@@ -35,7 +36,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per batch.")
 
     # Retrieval. Fusion weights and window were tuned on SciFact's training queries
-    # (`cited bench tune`, reports/retrieval-tuning.md); the test queries only report.
+    # (`cited bench retrieval --tune`, reports/retrieval-scifact.md); the test queries only report.
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="hybrid (BM25 + vectors, fused), dense (MiniLM only) or bm25 (BM25 only)."
     )
@@ -65,6 +66,14 @@ class Settings(BaseSettings):
             "`cited calibrate` (see reports/abstention-calibration.md)."
         ),
     )
+
+    # Evaluation: an optional second support judge, any OpenAI-compatible chat endpoint.
+    judge_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible API (ending in /v1), for `cited eval --judge chat`.",
+    )
+    judge_model: str | None = Field(None, description="Model name to send to that endpoint.")
+    judge_api_key: SecretStr | None = Field(None, description="Bearer key for that endpoint, if any.")
 
     # Serving
     host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")

@@ -1,4 +1,7 @@
-"""Retrieval metrics with BEIR's definitions, computed by pytrec_eval (trec_eval's implementation).
+"""Metric functions of the retrieval benchmark and of the eval suite.
+
+Retrieval on a BEIR dataset, with BEIR's definitions, computed by pytrec_eval (trec_eval's
+implementation):
 
 - **nDCG@10**: DCG of the first 10 results, gain = the graded relevance in the qrels (linear, as
   trec_eval and BEIR use it), discount = 1/log2(rank + 1); divided by the DCG of the ideal order.
@@ -7,12 +10,26 @@
 
 Each is the mean over every query of the qrels: a query the system returned nothing for counts as
 0 (pytrec_eval alone would skip it and flatter the mean).
+
+Per question of the golden set (``cited eval``), means taken by ``evals/suite.py``:
+
+- **hit@k**: 1 when one of the first k retrieved passages comes from an expected document.
+- **reciprocal rank**: 1/rank of the first passage from an expected document, 0 when none is
+  retrieved (its mean is MRR, over the ``top_k`` passages retrieved).
+- **evidence hit@k**: 1 when every evidence string of the question (one per passage the answer
+  needs) lies in one of the first k retrieved passages: the passage level, where hit@k is the
+  document level.
+- **fact recall**: share of the expected facts present in the answer (any accepted variant,
+  case-insensitive); an abstention on an answerable question finds none.
+- **abstention precision / recall**, with "unanswerable" as the positive class: of the questions
+  Cited abstained on, the share that were unanswerable; of the unanswerable questions, the share it
+  abstained on. With no abstention at all, precision is 0 (scikit-learn's ``zero_division=0``).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 Qrels = Mapping[str, Mapping[str, int]]  # query id -> document id -> relevance grade
 Ranking = Mapping[str, Sequence[str]]  # query id -> document ids, best first
@@ -59,3 +76,24 @@ def percentile(values: Sequence[float], q: int) -> float:
     if len(values) < 2:
         return float(values[0]) if values else 0.0
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def hit_at(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
+    return float(any(doc in relevant for doc in ranked[:k]))
+
+
+def reciprocal_rank(ranked: Sequence[str], relevant: Collection[str]) -> float:
+    return next((1 / rank for rank, doc in enumerate(ranked, 1) if doc in relevant), 0.0)
+
+
+def evidence_hit_at(passages: Sequence[str], evidence: Sequence[str], k: int) -> float:
+    return float(all(any(e in p for p in passages[:k]) for e in evidence)) if evidence else 0.0
+
+
+def abstention_scores(abstained: Sequence[bool], unanswerable: Sequence[bool]) -> tuple[float, float]:
+    """(precision, recall) of abstaining, with unanswerable questions as the positive class."""
+    true_pos = sum(a and u for a, u in zip(abstained, unanswerable, strict=True))
+    return (
+        true_pos / sum(abstained) if any(abstained) else 0.0,
+        true_pos / sum(unanswerable) if any(unanswerable) else 0.0,
+    )

@@ -1,4 +1,9 @@
-"""The question sets under evals/data: JSONL, one question per line."""
+"""The question sets under evals/data: JSONL, one question per line.
+
+- ``dev_questions.jsonl``: the calibration set that the abstention threshold is fitted on.
+- ``golden.jsonl``: the golden set that ``cited eval`` scores; never used to fit anything, so its
+  scores estimate how the product does on new questions.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
 DEV_QUESTIONS = DATA / "dev_questions.jsonl"
+GOLDEN_QUESTIONS = DATA / "golden.jsonl"
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,10 @@ class Question:
     answerable: bool
     documents: list[str] = field(default_factory=list)  # sources that hold the answer
     facts: list[list[str]] = field(default_factory=list)  # each fact: accepted variants
+    # Golden set only: what kind of question it is, and one exact string from each passage the
+    # answer needs (two for an answer that spans two passages).
+    kind: str = "direct"
+    evidence: list[str] = field(default_factory=list)
 
     def facts_found(self, answer: str) -> float:
         """Share of expected facts present in ``answer`` (any variant, case-insensitive)."""
@@ -24,6 +34,10 @@ class Question:
             return 1.0
         text = answer.casefold()
         return sum(any(v.casefold() in text for v in fact) for fact in self.facts) / len(self.facts)
+
+    def missing_facts(self, answer: str) -> list[str]:
+        text = answer.casefold()
+        return [fact[0] for fact in self.facts if not any(v.casefold() in text for v in fact)]
 
 
 def load(path: Path = DEV_QUESTIONS) -> list[Question]:

@@ -16,7 +16,7 @@ from cited.store import ChunkStore, open_store
 from service.citations import cite
 from service.extractive import SentenceSelector
 from service.retrieval import Retriever
-from service.schemas import AskRequest, AskResponse, Citation, DocumentInfo
+from service.schemas import AskRequest, AskResponse, Citation, DocumentInfo, Passage, RetrievedPassage
 
 log = logging.getLogger("cited")
 
@@ -98,19 +98,13 @@ class AnswerService:
             answer=NOT_ANSWERED if abstained else cited.answer,
             abstained=abstained,
             citations=[
-                Citation(
-                    id=c.id,
-                    document_id=c.passage.chunk.document_id,
-                    title=c.passage.chunk.title,
-                    source=c.passage.chunk.source,
-                    text=c.passage.chunk.text,
-                    quote=c.quote,
-                    start=c.passage.chunk.start,
-                    end=c.passage.chunk.end,
-                    page=c.passage.chunk.page,
-                    score=round(c.passage.score, 4),
-                )
-                for c in cited.citations
+                Citation(id=c.id, quote=c.quote, **Passage.fields_of(c.passage)) for c in cited.citations
             ],
             timings_ms=timings,
+            retrieved=[
+                RetrievedPassage(rank=rank, **Passage.fields_of(p))
+                for rank, p in enumerate(retrieval.passages, 1)
+            ]
+            if request.include_retrieved
+            else None,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cited.store import ScoredChunk
+
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 20
 
@@ -41,6 +43,14 @@ class AskRequest(BaseModel):
         le=MAX_TOP_K,
         description=f"How many passages to retrieve, 1 to {MAX_TOP_K}; default 5 (CITED_TOP_K).",
     )
+    include_retrieved: bool = Field(
+        False,
+        strict=True,
+        description=(
+            "Also return every retrieved passage, best first, in `retrieved`: the evidence the "
+            "answer was chosen from, cited or not (used by `cited eval --url`)."
+        ),
+    )
 
     @field_validator("question")
     @classmethod
@@ -51,13 +61,13 @@ class AskRequest(BaseModel):
         return stripped
 
 
-class Citation(BaseModel):
-    id: int = Field(..., description="The number used by the answer's [n] markers.")
+class Passage(BaseModel):
+    """A passage of a document, where it sits, and how the retriever scored it."""
+
     document_id: str = Field(..., description="Content hash of the source file.")
     title: str
     source: str = Field(..., description="Path of the file relative to the corpus root.")
-    text: str = Field(..., description="The cited passage.")
-    quote: str = Field(..., description="The sentence(s) of `text` the answer uses; a substring of `text`.")
+    text: str = Field(..., description="The passage.")
     start: int = Field(..., description="Offset of `text` in the document's cleaned text.")
     end: int = Field(..., description="End offset (exclusive) of `text` in the document's cleaned text.")
     page: int | None = Field(None, description="PDF page (1-based) where the passage starts.")
@@ -69,6 +79,29 @@ class Citation(BaseModel):
             "in bm25 mode the BM25 score. Compare it within one response, not across modes."
         ),
     )
+
+    @classmethod
+    def fields_of(cls, scored: ScoredChunk) -> dict[str, object]:
+        chunk = scored.chunk
+        return {
+            "document_id": chunk.document_id,
+            "title": chunk.title,
+            "source": chunk.source,
+            "text": chunk.text,
+            "start": chunk.start,
+            "end": chunk.end,
+            "page": chunk.page,
+            "score": round(scored.score, 4),
+        }
+
+
+class Citation(Passage):
+    id: int = Field(..., description="The number used by the answer's [n] markers.")
+    quote: str = Field(..., description="The sentence(s) of `text` the answer uses; a substring of `text`.")
+
+
+class RetrievedPassage(Passage):
+    rank: int = Field(..., description="1 for the best passage.")
 
 
 class AskResponse(BaseModel):
@@ -108,6 +141,9 @@ class AskResponse(BaseModel):
     abstained: bool = Field(..., description="True when the documents do not answer the question.")
     citations: list[Citation] = Field(..., description="The passages the answer cites; empty on abstention.")
     timings_ms: dict[str, float] = Field(..., description="Time spent per step, in milliseconds.")
+    retrieved: list[RetrievedPassage] | None = Field(
+        None, description="Every retrieved passage, best first; only when `include_retrieved` is true."
+    )
 
 
 class DocumentInfo(BaseModel):

@@ -94,6 +94,20 @@ def test_top_k_limits_the_passages(http: httpx.Client) -> None:
     assert len(body["citations"]) <= 1
 
 
+def test_include_retrieved_returns_every_passage_best_first(http: httpx.Client) -> None:
+    question = {"question": "Which platform hosted the online karaoke?", "top_k": 4}
+    plain = http.post("/ask", json=question).json()
+    assert plain["retrieved"] is None
+    body = http.post("/ask", json={**question, "include_retrieved": True}).json()
+    retrieved = body["retrieved"]
+    assert [p["rank"] for p in retrieved] == [1, 2, 3, 4]
+    assert [p["score"] for p in retrieved] == sorted((p["score"] for p in retrieved), reverse=True)
+    assert "DingTalk" in retrieved[0]["text"]
+    # Every cited passage is one of the retrieved ones; the answer itself is unchanged.
+    assert {c["text"] for c in body["citations"]} <= {p["text"] for p in retrieved}
+    assert body["answer"] == plain["answer"]
+
+
 @pytest.mark.parametrize(
     ("payload", "field", "words"),
     [
@@ -109,6 +123,7 @@ def test_top_k_limits_the_passages(http: httpx.Client) -> None:
         ({"question": "ok?", "top_k": 2.5}, "top_k", "integer"),
         ({"question": "ok?", "top_k": True}, "top_k", "integer"),
         ({"question": "ok?", "topk": 3}, "topk", "not a known field"),
+        ({"question": "ok?", "include_retrieved": "yes"}, "include_retrieved", "boolean"),
         (["question"], "body", "JSON object"),
     ],
 )

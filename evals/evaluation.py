@@ -1,0 +1,104 @@
+"""``cited eval``: the golden set end to end, gated by ``evals/config.toml``.
+
+In-process, the corpus is ingested by the real ingest into a temporary store and asked through the
+real ``AnswerService``; with ``--url`` the questions go over HTTP to a running server instead.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cited.embedding import Embedder
+from cited.settings import Settings
+from evals.eval_report import shortfall_rows, write_reports
+from evals.gates import EvalConfig, Shortfall, shortfalls
+from evals.judge import ChatJudge, MemoJudge, OverlapJudge, SupportJudge
+from evals.questions import Question
+from evals.suite import HttpTarget, InProcessTarget, Target, ask_all, by_kind, summarise
+from evals.workspace import ingested
+
+JudgeKind = Literal["overlap", "chat"]
+
+
+class JudgeConfigError(Exception):
+    """The chat judge was asked for without an endpoint configured."""
+
+
+def make_judge(kind: JudgeKind, settings: Settings, config: EvalConfig, embedder: Embedder) -> SupportJudge:
+    if kind == "overlap":
+        return MemoJudge(OverlapJudge(embedder.embed_cached, config.judge))
+    if not settings.judge_url or not settings.judge_model:
+        raise JudgeConfigError(
+            "--judge chat needs an OpenAI-compatible endpoint: set CITED_JUDGE_URL (e.g. "
+            "http://127.0.0.1:8080/v1) and CITED_JUDGE_MODEL, and CITED_JUDGE_API_KEY if it wants one"
+        )
+    key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else None
+    return MemoJudge(ChatJudge(settings.judge_url, settings.judge_model, key))
+
+
+def describe(judge: SupportJudge, config: EvalConfig) -> str:
+    if judge.name == "overlap":
+        p = config.judge
+        return f"overlap (weight {p.weight}, threshold {p.threshold}, negation {p.negation})"
+    inner = getattr(judge, "judge", judge)
+    return f"chat ({getattr(inner, 'model', '?')} at {getattr(inner, 'base_url', '?')})"
+
+
+@dataclass(frozen=True)
+class EvalOutcome:
+    run: dict[str, object]
+    shortfalls: list[Shortfall]
+    paths: dict[str, Path]
+
+
+def run_evaluation(
+    settings: Settings,
+    config: EvalConfig,
+    questions: list[Question],
+    question_set: Path,
+    reports: Path,
+    url: str | None = None,
+    judge_kind: JudgeKind = "overlap",
+    corpus: Path | None = None,
+) -> EvalOutcome:
+    from service.answers import AnswerService
+
+    with ExitStack() as stack:
+        target: Target
+        if url:
+            embedder = Embedder(settings.embed_batch_size)
+            target = HttpTarget(url)
+            active = settings
+        else:
+            active = stack.enter_context(ingested(corpus or settings.corpus_dir))
+            service = AnswerService.from_settings(active)
+            embedder = service.embedder
+            target = InProcessTarget(service)
+        judge = make_judge(judge_kind, settings, config, embedder)
+        results = ask_all(target, questions, judge, active.top_k)
+    metrics = summarise(results)
+    found = shortfalls(metrics, config.thresholds)
+    run: dict[str, object] = {
+        "timestamp": time.strftime("%Y%m%d-%H%M%S"),
+        "command": shlex.join(["cited", *sys.argv[1:]]) if sys.argv[0].endswith("cited") else "cited eval",
+        "target": target.description,
+        "question_set": str(question_set),
+        "questions": len(results),
+        "answerable": sum(r.answerable for r in results),
+        "judge": describe(judge, config),
+        "settings": {
+            k: getattr(active, k)
+            for k in ("retrieval", "multilingual", "top_k", "abstain_threshold", "max_answer_sentences")
+        },
+        "metrics": metrics,
+        "thresholds": config.thresholds,
+        "shortfalls": shortfall_rows(found),
+        "by_kind": by_kind(results),
+    }
+    return EvalOutcome(run, found, write_reports(run, results, reports))
