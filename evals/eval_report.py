@@ -82,7 +82,8 @@ def _markdown(run: dict[str, object], results: list[QuestionResult], plot: str) 
     for name, value in metrics.items():
         minimum = thresholds.get(name)
         mark = "" if minimum is None else ("ok" if value is not None and value >= minimum else "**below**")
-        lines.append(f"| {name} | {_fmt(value)} | {_fmt(minimum)} | {mark} |")
+        shown = f"{value:.1f} ms" if name.endswith("_ms") and value is not None else _fmt(value)
+        lines.append(f"| {name} | {shown} | {_fmt(minimum)} | {mark} |")
     lines += ["", "## By kind of question", "", "| kind | questions | answered | fact recall | hit@1 |"]
     lines.append("|---|---:|---:|---:|---:|")
     for kind, row in run["by_kind"].items():  # type: ignore[attr-defined]

@@ -88,7 +88,7 @@ def run_evaluation(
         "timestamp": time.strftime("%Y%m%d-%H%M%S"),
         "command": shlex.join(["cited", *sys.argv[1:]]) if sys.argv[0].endswith("cited") else "cited eval",
         "target": target.description,
-        "question_set": str(question_set),
+        "question_set": _shown(question_set),
         "questions": len(results),
         "answerable": sum(r.answerable for r in results),
         "judge": describe(judge, config),
@@ -102,3 +102,10 @@ def run_evaluation(
         "by_kind": by_kind(results),
     }
     return EvalOutcome(run, found, write_reports(run, results, reports))
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the working directory when it is inside it, so reports read the same
+    on every checkout."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(Path.cwd())) if resolved.is_relative_to(Path.cwd()) else str(path)
