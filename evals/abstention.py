@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import asdict, dataclass
-from itertools import pairwise
 from pathlib import Path
 
 from cited.settings import Settings
 from evals.questions import Question
+from evals.thresholds import candidate_cuts
 from service.answers import AnswerService
 from service.schemas import AskRequest
 
@@ -53,9 +53,7 @@ def choose_threshold(scored: list[Scored]) -> Outcome:
 
     Ties go to the lower threshold: on equal accuracy, answering is more useful than abstaining.
     """
-    values = sorted({s.best_score for s in scored})
-    cuts = [values[0] - 0.01] + [(a + b) / 2 for a, b in pairwise(values)]
-    cuts.append(values[-1] + 0.01)
+    cuts = candidate_cuts(s.best_score for s in scored)
     return max((outcome(scored, c) for c in cuts), key=lambda o: (o.balanced_accuracy, -o.threshold))
 
 

@@ -42,14 +42,6 @@ def make_judge(kind: JudgeKind, settings: Settings, config: EvalConfig, embedder
     return MemoJudge(ChatJudge(settings.judge_url, settings.judge_model, key))
 
 
-def describe(judge: SupportJudge, config: EvalConfig) -> str:
-    if judge.name == "overlap":
-        p = config.judge
-        return f"overlap (weight {p.weight}, threshold {p.threshold}, negation {p.negation})"
-    inner = getattr(judge, "judge", judge)
-    return f"chat ({getattr(inner, 'model', '?')} at {getattr(inner, 'base_url', '?')})"
-
-
 @dataclass(frozen=True)
 class EvalOutcome:
     run: dict[str, object]
@@ -91,7 +83,7 @@ def run_evaluation(
         "question_set": _shown(question_set),
         "questions": len(results),
         "answerable": sum(r.answerable for r in results),
-        "judge": describe(judge, config),
+        "judge": judge.description,
         "settings": {
             k: getattr(active, k)
             for k in ("retrieval", "multilingual", "top_k", "abstain_threshold", "max_answer_sentences")

@@ -38,6 +38,7 @@ from typing import Protocol
 import httpx
 import numpy as np
 
+from evals.thresholds import candidate_cuts
 from service.extractive import content_terms
 from service.sentences import split_sentences
 
@@ -57,6 +58,7 @@ _NEGATIONS = {"not", "no", "never", "none", "nor", "neither", "cannot", "without
 
 class SupportJudge(Protocol):
     name: str
+    description: str  # for reports: the judge and its parameters
 
     def supports(self, claim: str, passages: Sequence[str]) -> bool:
         """True when ``passages``, read together, support ``claim``."""
@@ -117,6 +119,9 @@ class OverlapJudge:
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], params: JudgeParams) -> None:
         self._embed = embed  # texts -> unit vectors; pass Embedder.embed_cached
         self.params = params
+        self.description = (
+            f"overlap (weight {params.weight}, threshold {params.threshold}, negation {params.negation})"
+        )
 
     def features(self, claim: str, passages: Sequence[str]) -> Features:
         evidence = "\n".join(passages)
@@ -182,6 +187,7 @@ class ChatJudge:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
+        self.description = f"chat ({model} at {self.base_url})"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(timeout=timeout_s, headers=headers)
         self.unparsed = 0
@@ -231,6 +237,7 @@ class MemoJudge:
     def __init__(self, judge: SupportJudge) -> None:
         self.judge = judge
         self.name = judge.name
+        self.description = judge.description
         self._seen: dict[tuple[str, tuple[str, ...]], bool] = {}
 
     def supports(self, claim: str, passages: Sequence[str]) -> bool:
@@ -295,9 +302,7 @@ def fit(features: Sequence[Features], labels: Sequence[bool], negation: bool = T
     """
     best: tuple[float, float, JudgeParams] | None = None
     for weight in WEIGHTS:
-        scores = sorted({f.score(weight) for f in features})
-        cuts = [scores[0] - 0.01, *((a + b) / 2 for a, b in pairwise(scores)), scores[-1] + 0.01]
-        for cut in cuts:
+        for cut in candidate_cuts(f.score(weight) for f in features):
             params = JudgeParams(weight, round(cut, 4), negation)
             hits = sum(
                 (f.gates(negation) and f.score(weight) >= cut) == label

@@ -14,6 +14,7 @@ from evals.grounding import Statement, judge_answer, statements
 
 class TableJudge:
     name = "table"
+    description = "a hand-made support table"
 
     def __init__(self, supported: set[tuple[str, frozenset[str]]]) -> None:
         self.supported = supported
