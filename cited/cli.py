@@ -73,6 +73,8 @@ def ingest(
         typer.echo(f"skipped: {source} (same content as {original})")
     for source in report.unsupported:
         typer.echo(f"skipped: {source} (unsupported type; Cited reads .txt .md .html .pdf .docx)")
+    for source, groups in report.regrouped:
+        typer.echo(f"access changed: {source} -> {', '.join(groups)}")
     for source, reason in report.failed:
         typer.secho(f"FAILED: {source}: {reason}", fg="red", err=True)
     typer.echo(
@@ -97,13 +99,15 @@ def serve(
 
     settings = _settings(data_dir)
     settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
-    if not _is_loopback(settings.host):
+    if not _is_loopback(settings.host) and not settings.auth:
         typer.secho(
-            f"warning: binding to {settings.host} exposes every document to anyone who can reach "
-            "this address; Cited has no authentication yet.",
-            fg="yellow",
+            f"error: refusing to serve on {settings.host} without authentication: anyone who can reach "
+            "it would read every document. Set CITED_AUTH=true and create keys with `cited keys add` "
+            "(and page users with `cited users add`), or bind to 127.0.0.1.",
+            fg="red",
             err=True,
         )
+        raise typer.Exit(2)
     typer.echo(f"Cited on http://{settings.host}:{settings.port}  (page: /ui, API docs: /docs)")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
@@ -346,6 +350,113 @@ def eval_judge(
             err=True,
         )
         raise typer.Exit(1)
+
+
+keys_app = typer.Typer(help="API keys for the HTTP API (used when CITED_AUTH=true).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+users_app = typer.Typer(help="Page users for the /ui login (when CITED_AUTH=true).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="Who or what the key is for, e.g. 'finance-dashboard'.")],
+    groups: Annotated[str, typer.Option(help="Comma-separated groups whose documents it reads.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: ask, ingest, admin.")] = "ask",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a key. It is printed once; only its SHA-256 digest is stored."""
+    from cited.keys import KeyRequestError, KeyStore
+
+    store = KeyStore(_settings(data_dir).keys_path)
+    try:
+        record, secret = store.add(name, _split(groups), _split(scopes))
+    except KeyRequestError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(secret)
+    typer.secho(
+        f"key {record.id} for {record.name}: groups {list(record.groups)}, scopes {list(record.scopes)}. "
+        "Store it now: it cannot be shown again.",
+        err=True,
+    )
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDirOption = None) -> None:
+    """Every key's id, name, groups, scopes and state (never the key itself)."""
+    from cited.keys import KeyStore
+
+    for k in KeyStore(_settings(data_dir).keys_path).all():
+        state = f"revoked {k.revoked}" if k.revoked else "active"
+        typer.echo(f"{k.id}  {k.name}  groups={','.join(k.groups)}  scopes={','.join(k.scopes)}  {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The id from `cited keys list`.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke a key; a running server refuses it from its next request."""
+    from cited.keys import KeyRequestError, KeyStore
+
+    try:
+        record = KeyStore(_settings(data_dir).keys_path).revoke(key_id)
+    except KeyRequestError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"revoked {record.id} ({record.name})")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The login name.")],
+    groups: Annotated[str, typer.Option(help="Comma-separated groups whose documents the user reads.")],
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create or replace a page user; the password is asked for (or read from stdin) and stored hashed."""
+    from cited.users import UserRequestError, UserStore
+
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    try:
+        user = UserStore(_settings(data_dir).users_path).add(name, password, _split(groups))
+    except UserRequestError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"user {user.name}: groups {list(user.groups)}")
+
+
+@users_app.command("list")
+def users_list(data_dir: DataDirOption = None) -> None:
+    """Every page user and their groups."""
+    from cited.users import UserStore
+
+    for u in UserStore(_settings(data_dir).users_path).users():
+        typer.echo(f"{u.name}  groups={','.join(u.groups)}  created {u.created}")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="The login name.")], data_dir: DataDirOption = None
+) -> None:
+    """Remove a page user; their next question is refused."""
+    from cited.users import UserRequestError, UserStore
+
+    try:
+        UserStore(_settings(data_dir).users_path).remove(name)
+    except UserRequestError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"removed {name}")
 
 
 def _is_loopback(host: str) -> bool:

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cited.settings import Settings
-from cited.store import Chunk, ChunkStore
+from cited.store import Chunk, ChunkStore, groups_of
 
 if TYPE_CHECKING:
     import bm25s
 
-FORMAT_VERSION = "2"  # 2: NLTK stop words
+FORMAT_VERSION = "3"  # 2: NLTK stop words; 3: per-chunk groups
 
 
 @cache
@@ -56,12 +56,12 @@ def tokenize(texts: list[str]) -> Any:
     )
 
 
-def content_fingerprint(chunk_ids: Iterable[str], k1: float, b: float) -> str:
-    """Names the store content and parameters an index was built from (ids are content hashes)."""
+def content_fingerprint(chunks: Iterable[tuple[str, Sequence[str]]], k1: float, b: float) -> str:
+    """Names the store content and parameters an index was built from: the chunk ids (content
+    hashes) and each chunk's groups, so re-labelling a document rebuilds the index too."""
     digest = hashlib.sha256(f"{FORMAT_VERSION}|{k1}|{b}".encode())
-    for chunk_id in sorted(chunk_ids):
-        digest.update(chunk_id.encode())
-        digest.update(b"\n")
+    for chunk_id, groups in sorted(chunks):
+        digest.update(f"{chunk_id}|{','.join(groups)}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -78,14 +78,17 @@ class LexicalIndex:
         self.b = b
         self._model: bm25s.BM25 | None = None
         self._ids: list[str] = []
+        self._groups: list[tuple[str, ...]] = []
+        self._masks: dict[frozenset[str], np.ndarray] = {}
         self.fingerprint: str | None = None
 
     # Building
-    def build(self, ids: Sequence[str], texts: Sequence[str]) -> str:
-        """Index ``texts`` under ``ids``, save it, make it current; return its fingerprint."""
+    def build(self, ids: Sequence[str], texts: Sequence[str], groups: Sequence[Sequence[str]]) -> str:
+        """Index ``texts`` under ``ids`` with each chunk's ``groups``, save it, make it current;
+        return its fingerprint."""
         import bm25s
 
-        fingerprint = content_fingerprint(ids, self.k1, self.b)
+        fingerprint = content_fingerprint(zip(ids, groups, strict=True), self.k1, self.b)
         target = self.folder / fingerprint
         if not (target / "ids.json").exists():
             partial = self.folder / f".building-{fingerprint}-{os.getpid()}"
@@ -95,7 +98,8 @@ class LexicalIndex:
                 model = bm25s.BM25(k1=self.k1, b=self.b)
                 model.index(tokenize(list(texts)), show_progress=False)
                 model.save(str(partial), show_progress=False)
-            (partial / "ids.json").write_text(json.dumps(list(ids)))
+            (partial / "groups.json").write_text(json.dumps([list(g) for g in groups]))
+            (partial / "ids.json").write_text(json.dumps(list(ids)))  # written last: marks it complete
             shutil.rmtree(target, ignore_errors=True)
             partial.rename(target)
         self._point_to(fingerprint)
@@ -128,6 +132,8 @@ class LexicalIndex:
             return False
         where = self.folder / fingerprint
         self._ids = json.loads((where / "ids.json").read_text())
+        self._groups = [tuple(g) for g in json.loads((where / "groups.json").read_text())]
+        self._masks = {}
         self._model = bm25s.BM25.load(str(where), show_progress=False) if self._ids else None
         self.fingerprint = fingerprint
         return True
@@ -135,13 +141,22 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[LexicalHit]:
-        """Best ``k`` chunks for ``query``; chunks matching no query term are left out.
+    def mask(self, groups: frozenset[str]) -> np.ndarray:
+        """1 for each indexed chunk readable by any of ``groups``, else 0."""
+        if groups not in self._masks:
+            self._masks[groups] = np.array([float(not groups.isdisjoint(g)) for g in self._groups])
+        return self._masks[groups]
 
-        ``allowed`` is an optional 0/1 mask over the indexed chunks, applied before ranking.
+    def search(self, query: str, k: int, groups: frozenset[str] | None = None) -> list[LexicalHit]:
+        """Best ``k`` chunks for ``query`` readable by ``groups`` (all when None); chunks matching
+        no query term are left out.
+
+        The groups become a weight mask inside bm25s's retrieval, so a chunk outside them scores 0
+        and is never ranked.
         """
-        if self._model is None or not self._ids or k <= 0:
+        if self._model is None or not self._ids or k <= 0 or (groups is not None and not groups):
             return []
+        allowed = self.mask(groups) if groups is not None else None
         tokens = tokenize([query])
         if not tokens.ids or not tokens.ids[0]:
             return []  # nothing but stop words
@@ -165,13 +180,9 @@ def sync_lexical(store: ChunkStore, index: LexicalIndex) -> bool:
 
     Cheap when nothing changed: the chunk ids are read (no texts) and compared by fingerprint.
     """
-    wanted = content_fingerprint((i for i, _ in store.inventory()), index.k1, index.b)
+    wanted = content_fingerprint(((i, groups_of(m)) for i, m in store.inventory()), index.k1, index.b)
     if index.fingerprint == wanted or (index.current() == wanted and index.load()):
         return False
-    ids: list[str] = []
-    texts: list[str] = []
-    for chunk_id, text, meta in store.texts():
-        ids.append(chunk_id)
-        texts.append(Chunk.from_record(chunk_id, text, meta).indexed_text())
-    index.build(ids, texts)
+    chunks = [Chunk.from_record(chunk_id, text, meta) for chunk_id, text, meta in store.texts()]
+    index.build([c.id for c in chunks], [c.indexed_text() for c in chunks], [c.groups for c in chunks])
     return True

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(1.2, gt=0, le=5, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
 
+    # Access. Off: every request is one local user who reads everything (fine on 127.0.0.1 only).
+    auth: bool = Field(False, description="Require API keys (`cited keys add`) on the HTTP API.")
+    keys_file: Path | None = Field(None, description="API key digests (default: <data dir>/keys.json).")
+    users_file: Path | None = Field(None, description="Page users (default: <data dir>/users.json).")
+    # Groups a document gets when `access.yaml` in the corpus root does not name it.
+    default_groups: list[str] = Field(
+        ["everyone"], min_length=1, description="Groups of documents that access.yaml does not name."
+    )
+
     # Answering
     top_k: int = Field(5, ge=1, le=20, description="Passages retrieved when a request gives no top_k.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
@@ -82,6 +91,14 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.keys_file or self.data_dir / "keys.json"
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.data_dir / "users.json"
 
     @property
     def lexical_dir(self) -> Path:

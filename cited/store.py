@@ -16,10 +16,33 @@ import numpy as np
 
 from cited.settings import Settings
 
+GROUP_FLAG = "g_"  # metadata key prefix of the per-group flags
+
 
 def chunk_id(document_id: str, pipeline: str, index: int) -> str:
     """Chunk ids start with their document's id, so results can be grouped by document unread."""
     return f"{document_id}-{pipeline}-{index:05d}"
+
+
+def group_fields(groups: Sequence[str]) -> dict[str, Any]:
+    """Metadata that records a chunk's groups: the list for reading, and one flag per group for
+    filtering, since a Chroma ``where`` cannot test membership in a string."""
+    return {"groups": "|".join(groups), **{f"{GROUP_FLAG}{g}": True for g in groups}}
+
+
+def groups_of(meta: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(g for g in str(meta.get("groups", "")).split("|") if g)
+
+
+def group_filter(groups: frozenset[str] | None) -> dict[str, Any] | None:
+    """The Chroma ``where`` that keeps chunks readable by any of ``groups``; None reads everything.
+
+    Callers handle an empty set themselves (it reads nothing), since Chroma has no false filter.
+    """
+    if groups is None:
+        return None
+    flags: list[dict[str, Any]] = [{f"{GROUP_FLAG}{g}": True} for g in sorted(groups)]
+    return flags[0] if len(flags) == 1 else {"$or": flags}
 
 
 def document_of(chunk_id: str) -> str:
@@ -40,6 +63,7 @@ class Chunk:
     index: int
     pipeline: str  # fingerprint of the ingest settings that produced it
     page: int | None = None
+    groups: tuple[str, ...] = ()  # who may read it (ingest/access.py); empty only in old stores
 
     def indexed_text(self) -> str:
         """What the indexes see: the title as well, so a passage is also found by what its document
@@ -59,7 +83,7 @@ class Chunk:
         # Chroma metadata cannot hold None, so an absent page is left out.
         if self.page is not None:
             meta["page"] = self.page
-        return meta
+        return meta | group_fields(self.groups)
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
@@ -74,6 +98,7 @@ class Chunk:
             index=int(meta["index"]),
             pipeline=str(meta.get("pipeline", "")),
             page=int(meta["page"]) if "page" in meta else None,
+            groups=groups_of(meta),
         )
 
 
@@ -126,10 +151,12 @@ class ChunkStore:
     def multilingual_count(self) -> int:
         return self._multilingual.count()
 
-    def documents(self) -> list[StoredDocument]:
-        """Every document in the store with its chunk count, ordered by source path."""
+    def documents(self, groups: frozenset[str] | None = None) -> list[StoredDocument]:
+        """Every document readable by ``groups`` (all when None) with its chunk count, by path."""
         found: dict[str, StoredDocument] = {}
         for _, meta in self.inventory():
+            if groups is not None and not groups.intersection(groups_of(meta)):
+                continue
             doc_id = str(meta["document_id"])
             seen = found.get(doc_id)
             found[doc_id] = StoredDocument(
@@ -140,33 +167,25 @@ class ChunkStore:
             )
         return sorted(found.values(), key=lambda d: d.source)
 
-    def search(self, vector: np.ndarray, k: int) -> list[ScoredChunk]:
-        """The ``k`` chunks nearest to a MiniLM vector, with their texts."""
-        total = self.count()
-        if total == 0 or k <= 0:
-            return []
-        result = self._collection.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(k, total),
-            include=["documents", "metadatas", "distances"],
-        )
-        ids = result["ids"][0]
-        texts = (result["documents"] or [[]])[0]
-        metas = (result["metadatas"] or [[]])[0]
-        distances = (result["distances"] or [[]])[0]
-        return [
-            ScoredChunk(Chunk.from_record(i, t or "", dict(m or {})), 1.0 - float(d))
-            for i, t, m, d in zip(ids, texts, metas, distances, strict=True)
-        ]
-
-    def nearest(self, vector: np.ndarray, k: int, multilingual: bool = False) -> list[tuple[str, float]]:
-        """(chunk id, cosine) of the ``k`` nearest chunks, without fetching their texts."""
+    def nearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        multilingual: bool = False,
+        groups: frozenset[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine) of the ``k`` nearest chunks readable by ``groups`` (all when None),
+        without fetching their texts. The filter runs inside Chroma's query, so a chunk outside
+        the groups is never scored."""
         collection = self._multilingual if multilingual else self._collection
         total = collection.count()
-        if total == 0 or k <= 0:
+        if total == 0 or k <= 0 or (groups is not None and not groups):
             return []
         result = collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, total), include=["distances"]
+            query_embeddings=[vector.tolist()],
+            n_results=min(k, total),
+            where=group_filter(groups),
+            include=["distances"],
         )
         distances = (result["distances"] or [[]])[0]
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], distances, strict=True)]
@@ -222,7 +241,7 @@ class ChunkStore:
                 self._multilingual.upsert(
                     ids=ids,
                     embeddings=multilingual[lo : lo + batch].tolist(),
-                    metadatas=[{"document_id": c.document_id} for c in part],
+                    metadatas=[{"document_id": c.document_id} | group_fields(c.groups) for c in part],
                 )
             self._collection.upsert(
                 ids=ids,
@@ -237,6 +256,22 @@ class ChunkStore:
         metas = [{**dict(m or {}), "source": source, "title": title} for m in got["metadatas"] or []]
         if got["ids"]:
             self._collection.update(ids=got["ids"], metadatas=metas)
+
+    def set_groups(self, document_id: str, groups: Sequence[str]) -> None:
+        """Re-label a document's chunks in both collections (no re-embedding).
+
+        Old flags are set to False rather than removed: the filter asks for True, and ``update``
+        merges metadata. The e5 collection is written first, so no moment shows a chunk readable
+        by its old groups in one collection and its new ones in the other for longer than needed.
+        """
+        for collection in (self._multilingual, self._collection):
+            got = collection.get(where={"document_id": document_id}, include=["metadatas"])
+            metas = []
+            for meta in got["metadatas"] or []:
+                old = {f"{GROUP_FLAG}{g}": False for g in groups_of(dict(meta or {}))}
+                metas.append({**dict(meta or {}), **old, **group_fields(groups)})
+            if got["ids"]:
+                collection.update(ids=got["ids"], metadatas=metas)
 
     def delete_chunks(self, ids: Sequence[str]) -> None:
         batch = self._client.get_max_batch_size()

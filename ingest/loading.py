@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ingest.access import ACCESS_FILE
+
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -74,13 +76,16 @@ class FileSource:
 def discover(root: Path) -> tuple[list[Path], list[Path]]:
     """Supported and unsupported files under ``root``, recursively, in a stable order.
 
-    Hidden files and folders (``.git``, ``.DS_Store``) are ignored.
+    Hidden files and folders (``.git``, ``.DS_Store``) are ignored, and so is the access
+    declaration (``access.yaml``) in the root, which is read by ``ingest/access.py``.
     """
     supported: list[Path] = []
     unsupported: list[Path] = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if relative.as_posix() == ACCESS_FILE:
             continue
         (supported if path.suffix.lower() in SUPPORTED_SUFFIXES else unsupported).append(path)
     return supported, unsupported

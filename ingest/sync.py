@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from cited.embedding import MODEL_NAME, MULTILINGUAL_MODEL_NAME, Embedder, MultilingualEmbedder
 from cited.lexical import open_lexical, sync_lexical
 from cited.settings import Settings
-from cited.store import Chunk, ChunkStore, chunk_id
+from cited.store import Chunk, ChunkStore, chunk_id, groups_of
+from ingest.access import AccessPolicy, AccessPolicyError, default_policy, load_policy
 from ingest.chunking import Chunker
 from ingest.cleaning import RULES_VERSION, clean
 from ingest.loading import (
@@ -56,6 +57,7 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (source, same bytes as)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
     unsupported: list[str] = field(default_factory=list)
+    regrouped: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (source, new groups)
     chunks_written: int = 0
     lexical_rebuilt: bool = False
     seconds: float = 0.0
@@ -69,6 +71,7 @@ class IngestReport:
 class _StoredDoc:
     source: str
     chunks: dict[str, str] = field(default_factory=dict)  # chunk id -> pipeline fingerprint
+    groups: tuple[str, ...] = ()
 
 
 @dataclass
@@ -76,10 +79,14 @@ class _Run:
     """What one ingest run has decided so far."""
 
     stored: dict[str, _StoredDoc]
+    policy: AccessPolicy
     report: IngestReport = field(default_factory=IngestReport)
     keep: set[str] = field(default_factory=set)  # document ids whose chunks stay
     refreshed: set[str] = field(default_factory=set)  # document ids written by this run
     sources: dict[str, str] = field(default_factory=dict)  # document id -> source, this run
+    # document id -> groups: the union over every path that holds those bytes, since whoever may
+    # read one copy may read its identical twin
+    groups: dict[str, set[str]] = field(default_factory=dict)
     stored_by_source: dict[str, str] = field(init=False)  # source -> stored document id
 
     def __post_init__(self) -> None:
@@ -87,7 +94,14 @@ class _Run:
 
     def keep_previous_version(self, source: str) -> None:
         if source in self.stored_by_source:
-            self.keep.add(self.stored_by_source[source])
+            stored_id = self.stored_by_source[source]
+            self.keep.add(stored_id)
+            # The old text stays, but under today's access rules: a file moved into a restricted
+            # folder and broken in the same change must not stay readable by its old groups.
+            self.allow(stored_id, source)
+
+    def allow(self, doc_id: str, source: str) -> None:
+        self.groups.setdefault(doc_id, set()).update(self.policy.groups_for(source))
 
 
 def pipeline_fingerprint(settings: Settings) -> str:
@@ -120,22 +134,33 @@ class Ingestor:
         root = root.resolve()
         if not root.is_dir():
             raise IngestError(f"{root} is not a folder: pass the folder that holds the documents")
+        try:
+            policy = load_policy(root, self.settings.default_groups)
+        except AccessPolicyError as exc:
+            raise IngestError(str(exc)) from None
         files, unsupported = discover(root)
         if not files and self.store.count():
             raise IngestError(
                 f"{root} holds no supported documents (.txt .md .html .pdf .docx); refusing to "
                 f"remove all {len(self.store.documents())} documents from the index. Check the path."
             )
-        report = self.sync([FileSource(path, root) for path in files], progress)
+        report = self.sync([FileSource(path, root) for path in files], progress, policy)
         report.unsupported = [p.relative_to(root).as_posix() for p in unsupported]
         return report
 
-    def sync(self, items: Sequence[DocumentSource], progress: bool = False) -> IngestReport:
-        """Make the store equal to ``items``: the documents of a folder, or of a benchmark."""
+    def sync(
+        self, items: Sequence[DocumentSource], progress: bool = False, policy: AccessPolicy | None = None
+    ) -> IngestReport:
+        """Make the store equal to ``items``: the documents of a folder, or of a benchmark.
+
+        ``policy`` gives each document its groups; without one, all get CITED_DEFAULT_GROUPS.
+        """
         started = time.perf_counter()
-        run = _Run(self._stored_documents())
+        policy = policy or default_policy(self.settings.default_groups)
+        run = _Run(self._stored_documents(), policy)
         pending = [item for item in items if self._classify(item, run)]
         self._index(pending, run, progress)
+        self._apply_groups(run)
         self._delete_stale(run)
         # BM25 is rebuilt from what the store now holds, so both always list the same chunks.
         run.report.lexical_rebuilt = sync_lexical(self.store, self.lexical)
@@ -149,6 +174,7 @@ class Ingestor:
             doc = stored[str(meta["document_id"])]
             doc.source = str(meta["source"])
             doc.chunks[stored_id] = str(meta.get("pipeline", ""))
+            doc.groups = groups_of(meta)
         return dict(stored)
 
     def _classify(self, item: DocumentSource, run: _Run) -> bool:
@@ -159,6 +185,7 @@ class Ingestor:
             run.report.failed.append((item.source, f"cannot open the file: {exc.strerror or exc}"))
             run.keep_previous_version(item.source)
             return False
+        run.allow(doc_id, item.source)
         if doc_id in run.sources:
             run.report.duplicates.append((item.source, run.sources[doc_id]))
             return False
@@ -186,7 +213,8 @@ class Ingestor:
         for item in pending:
             try:
                 document = item.load()
-                prepared.append((document, self._chunk(document)))
+                groups = tuple(sorted(run.groups[document.document_id]))
+                prepared.append((document, self._chunk(document, groups)))
             except UnreadableFileError as exc:
                 run.report.failed.append((item.source, str(exc)))
                 run.keep_previous_version(item.source)
@@ -215,6 +243,15 @@ class Ingestor:
         else:
             run.report.replaced.append(document.source)
 
+    def _apply_groups(self, run: _Run) -> None:
+        """Re-label kept documents whose groups changed (``access.yaml`` edited, file moved)."""
+        for doc_id in run.keep - run.refreshed:
+            wanted = tuple(sorted(run.groups.get(doc_id, ())))
+            stored = run.stored[doc_id]
+            if wanted and wanted != stored.groups:
+                self.store.set_groups(doc_id, wanted)
+                run.report.regrouped.append((run.sources.get(doc_id, stored.source), wanted))
+
     def _delete_stale(self, run: _Run) -> None:
         stale = [
             chunk_id
@@ -230,7 +267,7 @@ class Ingestor:
             if doc_id not in run.keep and doc.source not in current_sources
         )
 
-    def _chunk(self, document: LoadedDocument) -> list[Chunk]:
+    def _chunk(self, document: LoadedDocument, groups: tuple[str, ...]) -> list[Chunk]:
         if self._chunker is None:
             self._chunker = Chunker(
                 self.embedder.tokenize, self.settings.chunk_size, self.settings.chunk_overlap
@@ -251,6 +288,7 @@ class Ingestor:
                 index=i,
                 pipeline=self.pipeline,
                 page=span.page,
+                groups=groups,
             )
             for i, span in enumerate(spans)
         ]

@@ -67,10 +67,12 @@ class AnswerService:
         if self.retriever.multilingual is not None:
             self.retriever.multilingual.embed_query("warm up")
 
-    def documents(self) -> list[DocumentInfo]:
-        return [DocumentInfo(**vars(d)) for d in self.store.documents()]
+    def documents(self, groups: frozenset[str] | None = None) -> list[DocumentInfo]:
+        """The documents readable by ``groups`` (every one when None: auth off)."""
+        return [DocumentInfo(**vars(d)) for d in self.store.documents(groups)]
 
-    def ask(self, request: AskRequest) -> AskResponse:
+    def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:
+        """Answer from the documents readable by ``groups`` (every one when None: auth off)."""
         started = time.perf_counter()
         if self.store.count() == 0:
             raise EmptyIndexError()
@@ -81,7 +83,7 @@ class AnswerService:
             timings[name] = round((now - since) * 1000, 2)
             return now
 
-        retrieval = self.retriever.retrieve(request.question, request.top_k or self.settings.top_k)
+        retrieval = self.retriever.retrieve(request.question, request.top_k or self.settings.top_k, groups)
         timings.update(retrieval.timings_ms)
         t = time.perf_counter()
         query_vector = (

@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 import cited
+from cited.keys import KeyStore
 from cited.settings import Settings, get_settings
+from cited.users import UserStore
 from service import errors
 from service.answers import AnswerService
 from service.routers import ask, documents, health
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service = service
+    app.state.keys = KeyStore(settings.keys_path)
     errors.install(app)
     for router in (ask.router, documents.router, health.router):
         app.include_router(router)
@@ -46,5 +49,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from ui.page import mount
 
-    mount(app, service)
+    mount(app, service, UserStore(settings.users_path) if settings.auth else None)
     return app

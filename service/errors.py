@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.answers import EmptyIndexError
+from service.auth import AuthError
 from service.schemas import MAX_QUESTION_CHARS, ErrorBody
 
 log = logging.getLogger("cited")
@@ -21,7 +22,7 @@ _FIELD_HINTS = {
     "int_type": "must be an integer",
     "string_too_short": "must not be empty",
     "string_too_long": f"must be at most {MAX_QUESTION_CHARS} characters; shorten it",
-    "extra_forbidden": "is not a known field (the fields are `question` and `top_k`)",
+    "extra_forbidden": "is not a known field (the fields are `question`, `top_k` and `include_retrieved`)",
     "model_attributes_type": 'must be a JSON object such as {"question": "..."}',
     "dict_type": 'must be a JSON object such as {"question": "..."}',
 }
@@ -66,6 +67,13 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _json(exc.status_code, ErrorBody(error=codes.get(exc.status_code, "http_error"), message=message))
 
 
+async def _auth(_: Request, exc: AuthError) -> JSONResponse:
+    response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message))
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 async def _empty_index(_: Request, exc: EmptyIndexError) -> JSONResponse:
     return _json(503, ErrorBody(error="index_empty", message=str(exc)))
 
@@ -82,4 +90,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(EmptyIndexError, _empty_index)  # type: ignore[arg-type]
+    app.add_exception_handler(AuthError, _auth)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

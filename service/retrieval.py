@@ -3,6 +3,10 @@
 ``hybrid`` (the default) fuses BM25 with MiniLM vectors, and with multilingual-e5 vectors when
 multilingual retrieval is on (see ``service/hybrid.py``); ``dense`` and ``bm25`` use one retriever
 alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
+
+Every method takes the caller's ``groups`` (None when auth is off: everything is readable). They go
+into the Chroma query and the BM25 mask, so a passage outside them is never scored, fetched or
+returned.
 """
 
 from __future__ import annotations
@@ -50,20 +54,22 @@ class Retriever:
     def uses_multilingual(self) -> bool:
         return self.multilingual is not None and self.settings.fusion_multilingual > 0
 
-    def retrieve(self, question: str, k: int) -> Retrieval:
+    def retrieve(self, question: str, k: int, groups: frozenset[str] | None = None) -> Retrieval:
         """The ``k`` best passages; several may come from one document."""
         started = time.perf_counter()
-        vector, ranked = self._ranked(question, k)
+        vector, ranked = self._ranked(question, k, groups)
         return Retrieval(self._passages(ranked[:k]), vector, _since(started, "retrieve"))
 
-    def retrieve_documents(self, question: str, n: int, chunks_per_document: int = 3) -> Retrieval:
+    def retrieve_documents(
+        self, question: str, n: int, chunks_per_document: int = 3, groups: frozenset[str] | None = None
+    ) -> Retrieval:
         """The best passage of each of the ``n`` best documents.
 
         Grouping happens on chunk ids, before any text is read, so only ``n`` chunks are fetched.
         Up to ``n * chunks_per_document`` chunks are ranked to find ``n`` distinct documents.
         """
         started = time.perf_counter()
-        vector, ranked = self._ranked(question, n * chunks_per_document)
+        vector, ranked = self._ranked(question, n * chunks_per_document, groups)
         best: dict[str, tuple[str, float]] = {}
         for chunk, score in ranked:
             best.setdefault(document_of(chunk), (chunk, score))
@@ -71,15 +77,17 @@ class Retriever:
                 break
         return Retrieval(self._passages(list(best.values())), vector, _since(started, "retrieve"))
 
-    def _ranked(self, question: str, k: int) -> tuple[np.ndarray | None, list[tuple[str, float]]]:
+    def _ranked(
+        self, question: str, k: int, groups: frozenset[str] | None
+    ) -> tuple[np.ndarray | None, list[tuple[str, float]]]:
         """The question's MiniLM vector (when used) and the best ``k`` (chunk id, score) pairs."""
         mode = self.settings.retrieval
         if mode == "bm25":
-            return None, [(h.chunk_id, h.score) for h in self.lexical.search(question, k)]
+            return None, [(h.chunk_id, h.score) for h in self.lexical.search(question, k, groups)]
         if mode == "dense":
             vector = self.embedder.embed_query(question)
-            return vector, self.store.nearest(vector, k)
-        vector, lists = self.candidates(question, max(k, self.settings.candidates))
+            return vector, self.store.nearest(vector, k, groups=groups)
+        vector, lists = self.candidates(question, max(k, self.settings.candidates), groups)
         return vector, fuse(lists, self.weights, self.settings.fusion_window)[:k]
 
     @property
@@ -90,18 +98,20 @@ class Retriever:
             "multilingual": self.settings.fusion_multilingual,
         }
 
-    def candidates(self, question: str, depth: int) -> tuple[np.ndarray, dict[str, list[tuple[str, float]]]]:
+    def candidates(
+        self, question: str, depth: int, groups: frozenset[str] | None = None
+    ) -> tuple[np.ndarray, dict[str, list[tuple[str, float]]]]:
         """The question's MiniLM vector and each voter's (chunk id, score) list, best first."""
         pending = None
         if self.uses_multilingual and self._pool is not None and self.multilingual is not None:
             pending = self._pool.submit(self.multilingual.embed_query, question)
         vector = self.embedder.embed_query(question)
         lists = {
-            "dense": self.store.nearest(vector, depth),
-            "bm25": [(h.chunk_id, h.score) for h in self.lexical.search(question, depth)],
+            "dense": self.store.nearest(vector, depth, groups=groups),
+            "bm25": [(h.chunk_id, h.score) for h in self.lexical.search(question, depth, groups)],
         }
         if pending is not None:
-            lists["multilingual"] = self.store.nearest(pending.result(), depth, multilingual=True)
+            lists["multilingual"] = self.store.nearest(pending.result(), depth, True, groups)
         return vector, lists
 
     def _passages(self, ranked: list[tuple[str, float]]) -> list[ScoredChunk]:

@@ -159,7 +159,9 @@ class DocumentList(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(..., description="`ready`, or `empty` when no document is indexed.")
-    chunks: int = Field(..., description="Passages in the index.")
+    chunks: int | None = Field(
+        ..., description="Passages in the index; null when auth is on, since the count is not per caller."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -1,4 +1,4 @@
-"""The BM25 index on its own: build, search, persistence and atomic replacement."""
+"""The BM25 index on its own: build, search, group filtering, persistence and atomic replacement."""
 
 from pathlib import Path
 
@@ -10,11 +10,12 @@ TEXTS = [
     "Employees in Hubei received video messages from colleagues.",
     "Tongyi Qianwen is Alibaba's large language model.",
 ]
+GROUPS = [("everyone",), ("everyone", "hr"), ("board",)]
 
 
 def test_search_ranks_matching_chunks_and_stems(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "bm25")
-    index.build(IDS, TEXTS)
+    index.build(IDS, TEXTS, GROUPS)
     hits = index.search("Which platform hosted the karaoke sessions?", k=3)
     assert [h.chunk_id for h in hits] == ["d1-p-00000"]  # "sessions" matches "session" by stemming
     assert index.search("the and of", k=3) == []  # stop words only
@@ -22,7 +23,7 @@ def test_search_ranks_matching_chunks_and_stems(tmp_path: Path) -> None:
 
 
 def test_the_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
-    LexicalIndex(tmp_path / "bm25").build(IDS, TEXTS)
+    LexicalIndex(tmp_path / "bm25").build(IDS, TEXTS, GROUPS)
     reopened = LexicalIndex(tmp_path / "bm25")
     assert reopened.load() and len(reopened) == 3
     assert reopened.search("Tongyi Qianwen", k=2)[0].chunk_id == "d2-p-00000"
@@ -30,8 +31,8 @@ def test_the_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
 
 def test_a_new_build_replaces_the_old_one_atomically(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "bm25")
-    first = index.build(IDS, TEXTS)
-    second = index.build(IDS[:2], TEXTS[:2])
+    first = index.build(IDS, TEXTS, GROUPS)
+    second = index.build(IDS[:2], TEXTS[:2], GROUPS[:2])
     assert first != second and index.current() == second
     assert index.search("Tongyi", k=3) == []
     # Only the live build is kept on disk.
@@ -40,7 +41,7 @@ def test_a_new_build_replaces_the_old_one_atomically(tmp_path: Path) -> None:
 
 def test_an_interrupted_build_leaves_the_previous_index_live(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "bm25")
-    live = index.build(IDS, TEXTS)
+    live = index.build(IDS, TEXTS, GROUPS)
     (tmp_path / "bm25" / ".building-deadbeef-123").mkdir()  # what a killed build leaves behind
     reopened = LexicalIndex(tmp_path / "bm25")
     assert reopened.load() and reopened.fingerprint == live
@@ -49,5 +50,24 @@ def test_an_interrupted_build_leaves_the_previous_index_live(tmp_path: Path) -> 
 
 def test_an_empty_store_gives_an_empty_index(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "bm25")
-    index.build([], [])
+    index.build([], [], [])
     assert index.load() and len(index) == 0 and index.search("anything", k=5) == []
+
+
+def test_groups_filter_inside_the_search_and_survive_a_reload(tmp_path: Path) -> None:
+    LexicalIndex(tmp_path / "bm25").build(IDS, TEXTS, GROUPS)
+    index = LexicalIndex(tmp_path / "bm25")
+    assert index.load()
+    assert index.search("Tongyi Qianwen", k=3, groups=frozenset({"board"}))[0].chunk_id == "d2-p-00000"
+    assert index.search("Tongyi Qianwen", k=3, groups=frozenset({"everyone", "hr"})) == []
+    assert [h.chunk_id for h in index.search("employees", k=3, groups=frozenset({"hr"}))] == ["d1-p-00001"]
+    assert index.search("employees", k=3, groups=frozenset()) == []  # no group reads nothing
+    assert len(index.search("employees", k=3)) == 2  # no filter: auth off
+
+
+def test_relabelling_a_chunk_changes_the_fingerprint(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "bm25")
+    before = index.build(IDS, TEXTS, GROUPS)
+    after = index.build(IDS, TEXTS, [("everyone",), ("everyone", "hr"), ("everyone",)])
+    assert before != after
+    assert index.search("Tongyi", k=3, groups=frozenset({"everyone"}))[0].chunk_id == "d2-p-00000"

@@ -12,6 +12,7 @@ import gradio as gr
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from cited.users import UserStore
 from service.answers import AnswerService, EmptyIndexError
 from service.schemas import AskRequest
 from ui.render import CSS, answer_html, error_html, passages_html
@@ -26,10 +27,11 @@ EXAMPLES = [
 ]
 
 
-def respond(service: AnswerService, question: str) -> tuple[str, str]:
-    """(answer HTML, passages HTML) for one question; errors become a readable message."""
+def respond(service: AnswerService, question: str, groups: frozenset[str] | None = None) -> tuple[str, str]:
+    """(answer HTML, passages HTML) for one question, from the documents ``groups`` may read;
+    errors become a readable message."""
     try:
-        response = service.ask(AskRequest(question=question))
+        response = service.ask(AskRequest(question=question), groups)
     except ValidationError as exc:
         problem = exc.errors()[0]
         detail = str(problem["msg"]).removeprefix("Value error, ")
@@ -44,7 +46,8 @@ def respond(service: AnswerService, question: str) -> tuple[str, str]:
     return answer_html(response), passages_html(response)
 
 
-def build_page(service: AnswerService) -> gr.Blocks:
+def build_page(service: AnswerService, users: UserStore | None = None) -> gr.Blocks:
+    """The page; with ``users`` (auth on) each visitor logs in and reads their groups' documents."""
     with gr.Blocks(title="Cited") as page:
         gr.Markdown(
             "# Cited\nAsk about the organisation's documents. Every sentence of the answer is quoted "
@@ -64,13 +67,31 @@ def build_page(service: AnswerService) -> gr.Blocks:
         answer = gr.HTML(elem_id="cited-answer-box")
         passages = gr.HTML(elem_id="cited-passages-box")
 
-        def on_ask(text: str) -> tuple[str, str]:
-            return respond(service, text)
+        def on_ask(text: str, request: gr.Request) -> tuple[str, str]:
+            if users is None:
+                return respond(service, text)
+            user = users.get(request.username or "")
+            if user is None:  # removed since logging in
+                return error_html("Your account is no longer valid. Please log in again."), ""
+            return respond(service, text, frozenset(user.groups))
 
         for trigger in (ask.click, question.submit):
             trigger(on_ask, inputs=question, outputs=[answer, passages], api_name=False)
     return page
 
 
-def mount(app: FastAPI, service: AnswerService) -> None:
-    gr.mount_gradio_app(app, build_page(service), path="/ui", css=CSS, footer_links=[])
+def mount(app: FastAPI, service: AnswerService, users: UserStore | None = None) -> None:
+    """Mount the page at /ui; with ``users``, behind Gradio's login, checked against that store."""
+
+    def login(name: str, password: str) -> bool:
+        return users is not None and users.verify(name, password) is not None
+
+    gr.mount_gradio_app(
+        app,
+        build_page(service, users),
+        path="/ui",
+        css=CSS,
+        footer_links=[],
+        auth=login if users is not None else None,
+        auth_message="Log in with the account your administrator made with `cited users add`.",
+    )

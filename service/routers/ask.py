@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from service.answers import AnswerService
+from service.auth import Principal, require
 from service.dependencies import get_service
 from service.schemas import AskRequest, AskResponse, ErrorBody
 
@@ -14,12 +15,18 @@ router = APIRouter(tags=["answers"])
     response_model=AskResponse,
     summary="Answer a question from the documents, with cited passages",
     responses={
+        401: {"model": ErrorBody, "description": "Auth is on and the API key is missing or not valid."},
+        403: {"model": ErrorBody, "description": "The API key lacks the `ask` scope."},
         422: {"model": ErrorBody, "description": "The request is invalid; `message` names the field."},
         503: {"model": ErrorBody, "description": "No document is indexed yet: run `cited ingest`."},
     },
 )
-def ask(request: AskRequest, service: Annotated[AnswerService, Depends(get_service)]) -> AskResponse:
+def ask(
+    request: AskRequest,
+    service: Annotated[AnswerService, Depends(get_service)],
+    caller: Annotated[Principal, Depends(require("ask"))],
+) -> AskResponse:
     """The answer is made of sentences quoted from the retrieved passages, each followed by `[n]`,
     the `id` of the citation it comes from. When the documents do not answer, `abstained` is true
-    and no citation is returned."""
-    return service.ask(request)
+    and no citation is returned. Only documents of the caller's groups are searched."""
+    return service.ask(request, caller.groups)

@@ -18,5 +18,7 @@ router = APIRouter(tags=["health"])
 )
 def health(service: Annotated[AnswerService, Depends(get_service)]) -> JSONResponse:
     chunks = service.store.count()  # a count, not a scan: probes call this often
-    body = Health(status="ready" if chunks else "empty", chunks=chunks)
+    # /health needs no key, so with auth on it must not tell strangers how large the corpus is.
+    shown = None if service.settings.auth else chunks
+    body = Health(status="ready" if chunks else "empty", chunks=shown)
     return JSONResponse(status_code=200 if chunks else 503, content=body.model_dump())

@@ -1,0 +1,73 @@
+"""Who is asking: the caller's groups and scopes, from an API key or, with auth off, the one local user.
+
+With ``CITED_AUTH=false`` (the default for ``make run`` on localhost) every request is the local
+user, who reads the whole corpus and holds every scope. With auth on, each request must send
+``Authorization: Bearer <key>``: a missing, malformed, unknown or revoked key gets 401, a key
+without the endpoint's scope gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cited.keys import SCOPES, KeyStore
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `cited keys add`.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    groups: frozenset[str] | None  # None: every document (auth off)
+    scopes: frozenset[str]
+
+
+LOCAL_USER = Principal("local", None, frozenset(SCOPES))
+
+
+class AuthError(Exception):
+    """401 or 403, with a code and a message that says what to send instead."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _keys(request: Request) -> KeyStore:
+    return request.app.state.keys
+
+
+def require(scope: str) -> Callable[..., Principal]:
+    """A dependency that returns the caller, or refuses the request without ``scope``."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    def caller(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if not request.app.state.settings.auth:
+            return LOCAL_USER
+        if credentials is None:
+            raise AuthError(
+                401,
+                "missing_key",
+                "Send an API key as `Authorization: Bearer <key>`; `cited keys add` makes one.",
+            )
+        key = _keys(request).verify(credentials.credentials)
+        if key is None:
+            raise AuthError(401, "invalid_key", "This API key is not valid. Check it, or ask for a new one.")
+        if key.revoked:
+            raise AuthError(401, "revoked_key", "This API key was revoked. Ask for a new one.")
+        if scope not in key.scopes:
+            raise AuthError(403, "forbidden", f"This API key lacks the `{scope}` scope needed here.")
+        return Principal(key.name, frozenset(key.groups), frozenset(key.scopes))
+
+    return caller
