@@ -1,0 +1,312 @@
+"""Only the right people see each document: groups declared beside the documents, filtered inside
+retrieval, API keys with scopes. Real Chroma, real BM25, real uvicorn over HTTP."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cited.embedding import Embedder
+from cited.keys import KeyStore
+from cited.settings import Settings
+from cited.store import open_store
+from evals.live_server import LiveServer
+from ingest.access import AccessPolicyError, load_policy
+from ingest.cleaning import clean
+from ingest.sync import IngestError, Ingestor
+from service.sentences import split_sentences
+from tests.conftest import CORPUS, ROOT
+
+BOARD_DOC = "board/acquisition-plan.txt"
+BOARD_TEXT = (
+    "Project Heron board paper\n\n"
+    "The board approved the acquisition of Lumenfield Robotics for 2.4 billion dollars on March 3rd. "
+    "Closing is planned for the fourth quarter, subject to regulatory approval in Singapore. "
+    "The deal will be announced to employees only after the signing ceremony in Hangzhou. "
+    "Until then, the codename Heron must not appear in any email or DingTalk message.\n\n"
+    "Risks\n\n"
+    "The main risk is that Lumenfield's two largest customers may end their contracts after the takeover. "
+    "A retention bonus of 18 million dollars is reserved for Lumenfield's engineering team.\n"
+)
+ACCESS = '"board/*": [board]\n'
+
+
+def write_corpus(root: Path) -> Path:
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "board").mkdir()
+    (corpus / BOARD_DOC).write_text(BOARD_TEXT, encoding="utf-8")
+    (corpus / "access.yaml").write_text(f"paths:\n  {ACCESS}", encoding="utf-8")
+    return corpus
+
+
+def board_sentences() -> list[str]:
+    """Every sentence of the restricted document, as the ingest cleans it."""
+    text = clean(BOARD_TEXT).text
+    return [s.text for s in split_sentences(text) if len(s.text.split()) >= 2]
+
+
+# --- the declaration -------------------------------------------------------------------------------
+
+
+def test_the_first_matching_pattern_decides_and_the_rest_get_the_default(tmp_path: Path) -> None:
+    (tmp_path / "access.yaml").write_text(
+        'default: [staff]\npaths:\n  "board/*": [board]\n  "hr/*.md": [hr, board]\n  "*.md": [staff, hr]\n',
+        encoding="utf-8",
+    )
+    policy = load_policy(tmp_path, ["everyone"])
+    assert policy.groups_for("board/plan.txt") == ("board",)
+    assert policy.groups_for("hr/pay.md") == ("board", "hr")
+    assert policy.groups_for("notes.md") == ("hr", "staff")
+    assert policy.groups_for("notes.txt") == ("staff",)
+    assert load_policy(tmp_path / "nowhere", ["everyone"]).groups_for("x.txt") == ("everyone",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("paths: [oops", "not valid YAML"),
+        ("who: everyone\n", "expected only the keys 'default' and 'paths'"),
+        ('paths:\n  "board/*": board\n', "give a non-empty list of group names"),
+        ('paths:\n  "board/*": [Board Members]\n', "'Board Members' is not a group name"),
+        ("default: []\n", "give a non-empty list"),
+    ],
+)
+def test_a_bad_declaration_is_refused_naming_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "access.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(AccessPolicyError, match=message):
+        load_policy(tmp_path, ["everyone"])
+
+
+def test_a_bad_declaration_stops_the_ingest_and_keeps_the_store(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = write_corpus(tmp_path)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+    store = open_store(settings)
+    Ingestor(settings, embedder, store).run(corpus)
+    before = store.count()
+    (corpus / "access.yaml").write_text("paths: [oops", encoding="utf-8")
+    (corpus / BOARD_DOC).unlink()  # a removal that must not happen under a broken declaration
+    with pytest.raises(IngestError, match="not valid YAML"):
+        Ingestor(settings, embedder, store).run(corpus)
+    assert store.count() == before
+
+
+# --- groups in the store ---------------------------------------------------------------------------
+
+
+def test_groups_are_stored_and_a_changed_declaration_relabels_without_reembedding(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    corpus = write_corpus(tmp_path)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+    ingestor = Ingestor(settings, embedder, open_store(settings))
+    ingestor.run(corpus)
+    docs = {d.source: d for d in ingestor.store.documents()}
+    assert set(docs) == {BOARD_DOC, "Alibaba-CEO-Wu-Yongming-on-creation-over-preservation.txt",
+                         "Alibaba-HR-3C-strategy-during-the-crisis.txt"}  # fmt: skip
+    assert {d.source for d in ingestor.store.documents(frozenset({"everyone"}))} == set(docs) - {BOARD_DOC}
+    assert {d.source for d in ingestor.store.documents(frozenset({"board"}))} == {BOARD_DOC}
+
+    (corpus / "access.yaml").write_text('paths:\n  "board/*": [board, finance]\n', encoding="utf-8")
+    report = ingestor.run(corpus)
+    assert report.chunks_written == 0 and report.regrouped == [(BOARD_DOC, ("board", "finance"))]
+    assert {d.source for d in ingestor.store.documents(frozenset({"finance"}))} == {BOARD_DOC}
+    # BM25 follows the new labels as well.
+    hits = ingestor.lexical.search("Lumenfield acquisition", 5, frozenset({"finance"}))
+    assert hits and all(ingestor.store.fetch([h.chunk_id])[h.chunk_id].source == BOARD_DOC for h in hits)
+    assert ingestor.lexical.search("Lumenfield acquisition", 5, frozenset({"everyone"})) == []
+
+
+def test_a_copy_in_an_open_folder_makes_the_same_bytes_readable_to_both(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    corpus = write_corpus(tmp_path)
+    (corpus / "public-copy.txt").write_text(BOARD_TEXT, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+    store = open_store(settings)
+    Ingestor(settings, embedder, store).run(corpus)
+    (board,) = [d for d in store.documents() if "Heron" in d.title]
+    assert board.document_id in {d.document_id for d in store.documents(frozenset({"everyone"}))}
+
+
+# --- over HTTP with auth on ------------------------------------------------------------------------
+
+
+@dataclass
+class Secured:
+    server: LiveServer
+    keys: KeyStore
+    outsider: str
+    insider: str
+    ingest_only: str
+    revoked: str
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    root = tmp_path_factory.mktemp("secured")
+    corpus = write_corpus(root)
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus, auth=True)
+    Ingestor(settings, Embedder(), open_store(settings)).run(corpus)
+    keys = KeyStore(settings.keys_path)
+    outsider = keys.add("staff-tool", ["everyone"], ["ask"])[1]
+    insider = keys.add("board-tool", ["board"], ["ask"])[1]
+    ingest_only = keys.add("uploader", ["everyone"], ["ingest"])[1]
+    revoked_record, revoked = keys.add("old-tool", ["everyone", "board"], ["ask"])
+    keys.revoke(revoked_record.id)
+    with LiveServer(settings) as server:
+        yield Secured(server, keys, outsider, insider, ingest_only, revoked)
+
+
+def ask(secured: Secured, key: str, question: str) -> httpx.Response:
+    with secured.server.client() as client:
+        return client.post(
+            "/ask",
+            json={"question": question, "include_retrieved": True, "top_k": 10},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+
+
+def test_no_sentence_of_a_restricted_document_reaches_a_caller_outside_its_group(secured: Secured) -> None:
+    sentences = board_sentences()
+    assert len(sentences) >= 6
+    miss = ask(secured, secured.outsider, "What is the capital of France?").json()
+    leaked = []
+    for sentence in sentences:
+        response = ask(secured, secured.outsider, sentence)
+        assert response.status_code == 200
+        body = response.json()
+        assert body.keys() == miss.keys()  # the same shape as any other answer
+        sources = {c["source"] for c in body["citations"]} | {p["source"] for p in body["retrieved"]}
+        text = body["answer"] + " ".join(p["text"] for p in body["retrieved"])
+        if BOARD_DOC in sources or "Lumenfield" in text or "Heron" in text:
+            leaked.append(sentence)
+    assert leaked == []
+
+
+def test_the_same_sentences_reach_a_caller_inside_the_group(secured: Secured) -> None:
+    # Without this the test above could pass because the document was never indexed at all.
+    found = 0
+    for sentence in board_sentences():
+        body = ask(secured, secured.insider, sentence).json()
+        found += any(p["source"] == BOARD_DOC for p in body["retrieved"])
+    assert found == len(board_sentences())
+
+
+def test_documents_lists_only_what_the_key_may_read(secured: Secured) -> None:
+    with secured.server.client() as client:
+        outside = client.get("/documents", headers={"Authorization": f"Bearer {secured.outsider}"}).json()
+        inside = client.get("/documents", headers={"Authorization": f"Bearer {secured.insider}"}).json()
+    assert BOARD_DOC not in {d["source"] for d in outside["documents"]} and len(outside["documents"]) == 2
+    assert [d["source"] for d in inside["documents"]] == [BOARD_DOC]
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, "missing_key"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "missing_key"),
+        ({"Authorization": "Bearer"}, "missing_key"),
+        ({"Authorization": "Bearer not-a-key"}, "invalid_key"),
+        ({"Authorization": "Bearer cited_deadbeef_forged-secret"}, "invalid_key"),
+    ],
+)
+def test_missing_and_malformed_keys_get_401(secured: Secured, headers: dict[str, str], code: str) -> None:
+    with secured.server.client() as client:
+        for response in (
+            client.post("/ask", json={"question": "Who is the CEO?"}, headers=headers),
+            client.get("/documents", headers=headers),
+        ):
+            assert response.status_code == 401, response.text
+            assert response.json()["error"] == code
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_revoked_key_gets_401_and_a_key_without_the_scope_gets_403(secured: Secured) -> None:
+    revoked = ask(secured, secured.revoked, "Who is the CEO?")
+    assert revoked.status_code == 401 and revoked.json()["error"] == "revoked_key"
+    forbidden = ask(secured, secured.ingest_only, "Who is the CEO?")
+    assert forbidden.status_code == 403 and forbidden.json()["error"] == "forbidden"
+    assert "`ask` scope" in forbidden.json()["message"]
+
+
+def test_a_key_revoked_while_the_server_runs_is_refused_at_once(secured: Secured) -> None:
+    record, key = secured.keys.add("temporary", ["everyone"], ["ask"])
+    assert ask(secured, key, "Who is the CEO?").status_code == 200
+    secured.keys.revoke(record.id)
+    assert ask(secured, key, "Who is the CEO?").status_code == 401
+
+
+def test_health_does_not_count_the_corpus_for_strangers(secured: Secured) -> None:
+    with secured.server.client() as client:
+        body = client.get("/health").json()
+    assert body == {"status": "ready", "chunks": None}
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def cited(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cited.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        input=stdin,
+    )
+
+
+def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    made = cited(
+        "keys",
+        "add",
+        "dashboard",
+        "--groups",
+        "finance,board",
+        "--scopes",
+        "ask",
+        "--data-dir",
+        data,
+        cwd=ROOT,
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    assert key.startswith("cited_") and "cannot be shown again" in made.stderr
+    stored = (tmp_path / "data" / "keys.json").read_text(encoding="utf-8")
+    assert key not in stored and key.split("_")[2] not in stored
+    assert (tmp_path / "data" / "keys.json").stat().st_mode & 0o077 == 0
+    listed = cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
+    key_id = key.split("_")[1]
+    assert f"{key_id}  dashboard  groups=board,finance  scopes=ask  active" in listed
+    assert cited("keys", "revoke", key_id, "--data-dir", data, cwd=ROOT).returncode == 0
+    assert "revoked" in cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
+    bad = cited("keys", "add", "x", "--groups", "board", "--scopes", "root", "--data-dir", data, cwd=ROOT)
+    assert bad.returncode == 2 and "choose from ['ask', 'ingest', 'admin']" in bad.stderr
+
+
+def test_page_users_are_stored_hashed_and_short_passwords_refused(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    made = cited("users", "add", "mei", "--groups", "board", "--password-stdin", "--data-dir", data,
+                 cwd=ROOT, stdin="correct horse battery\n")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "correct horse" not in (tmp_path / "data" / "users.json").read_text(encoding="utf-8")
+    short = cited("users", "add", "li", "--groups", "board", "--password-stdin", "--data-dir", data,
+                  cwd=ROOT, stdin="short\n")  # fmt: skip
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    assert "mei  groups=board" in cited("users", "list", "--data-dir", data, cwd=ROOT).stdout
+
+
+def test_serving_beyond_loopback_without_auth_is_refused(tmp_path: Path) -> None:
+    run = cited("serve", "--host", "0.0.0.0", "--port", "8999", "--data-dir", str(tmp_path), cwd=ROOT)
+    assert run.returncode == 2
+    assert "refusing to serve on 0.0.0.0 without authentication" in run.stderr
+    assert "CITED_AUTH=true" in run.stderr
