@@ -266,6 +266,9 @@ def eval_golden(
     config: ConfigOption = None,
     judge: JudgeOption = "overlap",
     reports: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("reports"),
+    api_key: Annotated[
+        str | None, typer.Option(envvar="CITED_EVAL_API_KEY", help="With --url on a server with auth on.")
+    ] = None,
 ) -> None:
     """Run the golden set, write reports/eval-<timestamp>.{json,md,png}, exit 1 below a threshold.
 
@@ -289,7 +292,7 @@ def eval_golden(
         raise typer.Exit(2) from exc
     try:
         outcome = run_evaluation(
-            get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus
+            get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key
         )
     except (TargetError, JudgeConfigError, JudgeUnavailableError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)

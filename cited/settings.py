@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Off by default: on SciFact e5 adds 0.001 nDCG@10 (test queries) but multiplies the ingest time by
@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     auth: bool = Field(False, description="Require API keys (`cited keys add`) on the HTTP API.")
     keys_file: Path | None = Field(None, description="API key digests (default: <data dir>/keys.json).")
     users_file: Path | None = Field(None, description="Page users (default: <data dir>/users.json).")
+    # Hardening of the HTTP API.
+    rate_limit: str = Field(
+        "120/minute", description="Requests per caller (API key, or client address with auth off)."
+    )
+    max_request_bytes: int = Field(65536, ge=1024, le=10_000_000, description="Largest request body.")
+    cors_origins: list[str] = Field(
+        [], description="Origins allowed to call the API from a browser; none by default (closed)."
+    )
+
     # Groups a document gets when `access.yaml` in the corpus root does not name it.
     default_groups: list[str] = Field(
         ["everyone"], min_length=1, description="Groups of documents that access.yaml does not name."
@@ -87,6 +96,19 @@ class Settings(BaseSettings):
     # Serving
     host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `cited serve` listens on.")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate limit; write it like '120/minute' or '10/second'"
+            ) from None
+        return value
 
     @property
     def chroma_dir(self) -> Path:

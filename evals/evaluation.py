@@ -58,6 +58,7 @@ def run_evaluation(
     url: str | None = None,
     judge_kind: JudgeKind = "overlap",
     corpus: Path | None = None,
+    api_key: str | None = None,
 ) -> EvalOutcome:
     from service.answers import AnswerService
 
@@ -65,7 +66,7 @@ def run_evaluation(
         target: Target
         if url:
             embedder = Embedder(settings.embed_batch_size)
-            target = HttpTarget(url)
+            target = HttpTarget(url, api_key)
             active = settings
         else:
             active = stack.enter_context(ingested(corpus or settings.corpus_dir))

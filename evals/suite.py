@@ -52,10 +52,11 @@ class InProcessTarget:
 
 
 class HttpTarget:
-    def __init__(self, url: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, timeout_s: float = 60.0) -> None:
         self.url = url.rstrip("/")
         self.description = f"HTTP, {self.url}"
-        self._client = httpx.Client(base_url=self.url, timeout=timeout_s)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(base_url=self.url, timeout=timeout_s, headers=headers)
 
     def ask(self, question: str, top_k: int) -> AskResponse:
         body = {"question": question, "top_k": top_k, "include_retrieved": True}

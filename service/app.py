@@ -15,7 +15,7 @@ import cited
 from cited.keys import KeyStore
 from cited.settings import Settings, get_settings
 from cited.users import UserStore
-from service import errors
+from service import errors, hardening
 from service.answers import AnswerService
 from service.routers import ask, documents, health
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.keys = KeyStore(settings.keys_path)
     errors.install(app)
+    hardening.install(app, settings)
     for router in (ask.router, documents.router, health.router):
         app.include_router(router)
 

@@ -53,7 +53,9 @@ def require(scope: str) -> Callable[..., Principal]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
+        limit = request.app.state.rate_limit
         if not request.app.state.settings.auth:
+            limit.hit(f"address:{request.client.host if request.client else 'unknown'}")
             return LOCAL_USER
         if credentials is None:
             raise AuthError(
@@ -66,6 +68,7 @@ def require(scope: str) -> Callable[..., Principal]:
             raise AuthError(401, "invalid_key", "This API key is not valid. Check it, or ask for a new one.")
         if key.revoked:
             raise AuthError(401, "revoked_key", "This API key was revoked. Ask for a new one.")
+        limit.hit(f"key:{key.id}")
         if scope not in key.scopes:
             raise AuthError(403, "forbidden", f"This API key lacks the `{scope}` scope needed here.")
         return Principal(key.name, frozenset(key.groups), frozenset(key.scopes))

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.answers import EmptyIndexError
 from service.auth import AuthError
+from service.hardening import RateLimitedError
 from service.schemas import MAX_QUESTION_CHARS, ErrorBody
 
 log = logging.getLogger("cited")
@@ -21,6 +22,7 @@ _FIELD_HINTS = {
     "string_type": "must be a string",
     "int_type": "must be an integer",
     "string_too_short": "must not be empty",
+    "string_pattern_mismatch": "must contain a question, not only whitespace",
     "string_too_long": f"must be at most {MAX_QUESTION_CHARS} characters; shorten it",
     "extra_forbidden": "is not a known field (the fields are `question`, `top_k` and `include_retrieved`)",
     "model_attributes_type": 'must be a JSON object such as {"question": "..."}',
@@ -59,6 +61,18 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 
 async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode at all (bytes that are not UTF-8); the fuzz
+        # run found it. It is the same mistake as malformed JSON, so it gets the same 422.
+        problem = "is not valid JSON (it is not UTF-8 text); send a JSON object"
+        return _json(
+            422,
+            ErrorBody(
+                error="invalid_request",
+                message=f"body: {problem}",
+                fields=[{"field": "body", "problem": problem}],
+            ),
+        )
     codes = {404: "not_found", 405: "method_not_allowed"}
     message = {
         404: "No such endpoint. See /docs for the API, /ui for the page.",
@@ -71,6 +85,12 @@ async def _auth(_: Request, exc: AuthError) -> JSONResponse:
     response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message))
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+async def _rate_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
+    response = _json(429, ErrorBody(error="rate_limited", message=str(exc)))
+    response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
 
 
@@ -91,4 +111,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(EmptyIndexError, _empty_index)  # type: ignore[arg-type]
     app.add_exception_handler(AuthError, _auth)  # type: ignore[arg-type]
+    app.add_exception_handler(RateLimitedError, _rate_limited)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

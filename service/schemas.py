@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from cited.store import ScoredChunk
 
 MAX_QUESTION_CHARS = 2000
+# Whitespace as JSON Schema (ECMA-262 \s) counts it, spelled out so that Python and every client
+# that validates against the published schema agree on what "not only whitespace" means.
+_BLANK = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_ONLY_WHITESPACE = f"[^{_BLANK}]"
 MAX_TOP_K = 20
 
 _EXAMPLE_PASSAGE = (
@@ -34,11 +38,11 @@ class AskRequest(BaseModel):
         strict=True,
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
+        pattern=NOT_ONLY_WHITESPACE,
         description=f"The question, 1 to {MAX_QUESTION_CHARS} characters, not only whitespace.",
     )
     top_k: int | None = Field(
         None,
-        strict=True,
         ge=1,
         le=MAX_TOP_K,
         description=f"How many passages to retrieve, 1 to {MAX_TOP_K}; default 5 (CITED_TOP_K).",
@@ -52,13 +56,21 @@ class AskRequest(BaseModel):
         ),
     )
 
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        # JSON Schema counts 15.0 as an integer, so the API accepts it (the fuzz run sent one);
+        # strings and booleans are still refused rather than coerced ("5", true).
+        if isinstance(value, bool | str):
+            raise ValueError("must be an integer")
+        return value
+
     @field_validator("question")
     @classmethod
-    def _has_words(cls, value: str) -> str:
-        stripped = value.strip()
-        if not stripped:
-            raise ValueError("must contain a question, not only whitespace")
-        return stripped
+    def _trimmed(cls, value: str) -> str:
+        # The pattern has refused all-whitespace questions; control characters that Python also
+        # strips (\x1c-\x1f) but the schema does not are kept rather than refused.
+        return value.strip() or value
 
 
 class Passage(BaseModel):

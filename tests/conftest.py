@@ -85,7 +85,10 @@ def served_corpus(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
 
 @pytest.fixture(scope="session")
 def server(served_corpus: Path) -> Iterator[LiveServer]:
-    settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
+    # Many tests share this server from one address; the rate limit has its own test (test_hardening).
+    settings = Settings(
+        data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus", rate_limit="100000/minute"
+    )
     with LiveServer(settings) as running:
         yield running
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 
@@ -34,3 +35,27 @@ def write_docx(path: Path, title: str, paragraphs: list[str], table: list[list[s
     document.add_paragraph("A closing paragraph after the table.")
     document.save(str(path))
     return path
+
+
+# A corpus with a restricted document: the project corpus plus a board paper only `board` reads.
+BOARD_DOC = "board/acquisition-plan.txt"
+BOARD_TEXT = (
+    "Project Heron board paper\n\n"
+    "The board approved the acquisition of Lumenfield Robotics for 2.4 billion dollars on March 3rd. "
+    "Closing is planned for the fourth quarter, subject to regulatory approval in Singapore. "
+    "The deal will be announced to employees only after the signing ceremony in Hangzhou. "
+    "Until then, the codename Heron must not appear in any email or DingTalk message.\n\n"
+    "Risks\n\n"
+    "The main risk is that Lumenfield's two largest customers may end their contracts after the takeover. "
+    "A retention bonus of 18 million dollars is reserved for Lumenfield's engineering team.\n"
+)
+ACCESS = '"board/*": [board]\n'
+
+
+def write_corpus(root: Path) -> Path:
+    corpus = root / "corpus"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "corpus", corpus)
+    (corpus / "board").mkdir()
+    (corpus / BOARD_DOC).write_text(BOARD_TEXT, encoding="utf-8")
+    (corpus / "access.yaml").write_text(f"paths:\n  {ACCESS}", encoding="utf-8")
+    return corpus

@@ -3,7 +3,6 @@ retrieval, API keys with scopes. Real Chroma, real BM25, real uvicorn over HTTP.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,29 +21,8 @@ from ingest.access import AccessPolicyError, load_policy
 from ingest.cleaning import clean
 from ingest.sync import IngestError, Ingestor
 from service.sentences import split_sentences
-from tests.conftest import CORPUS, ROOT
-
-BOARD_DOC = "board/acquisition-plan.txt"
-BOARD_TEXT = (
-    "Project Heron board paper\n\n"
-    "The board approved the acquisition of Lumenfield Robotics for 2.4 billion dollars on March 3rd. "
-    "Closing is planned for the fourth quarter, subject to regulatory approval in Singapore. "
-    "The deal will be announced to employees only after the signing ceremony in Hangzhou. "
-    "Until then, the codename Heron must not appear in any email or DingTalk message.\n\n"
-    "Risks\n\n"
-    "The main risk is that Lumenfield's two largest customers may end their contracts after the takeover. "
-    "A retention bonus of 18 million dollars is reserved for Lumenfield's engineering team.\n"
-)
-ACCESS = '"board/*": [board]\n'
-
-
-def write_corpus(root: Path) -> Path:
-    corpus = root / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    (corpus / "board").mkdir()
-    (corpus / BOARD_DOC).write_text(BOARD_TEXT, encoding="utf-8")
-    (corpus / "access.yaml").write_text(f"paths:\n  {ACCESS}", encoding="utf-8")
-    return corpus
+from tests.conftest import ROOT
+from tests.documents import BOARD_DOC, BOARD_TEXT, write_corpus
 
 
 def board_sentences() -> list[str]:

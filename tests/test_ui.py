@@ -11,9 +11,15 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from cited.embedding import Embedder
+from cited.settings import Settings
+from cited.store import open_store
+from cited.users import UserStore
 from evals.live_server import LiveServer
+from ingest.sync import Ingestor
 from service.schemas import AskResponse, Citation
 from tests.conftest import ROOT
+from tests.documents import BOARD_DOC, write_corpus
 from ui.render import answer_html, passages_html
 
 CHROMIUM = "/usr/bin/chromium"
@@ -114,3 +120,57 @@ def test_rendering_escapes_every_document_field() -> None:
     assert "<mark>&lt;b onmouseover=" in html  # the quote is highlighted, still escaped
     assert '<a class="cited-marker" href="#cited-passage-1"' in html
     assert "page 2" in html
+
+
+# --- the login, with auth on ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def login_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("login")
+    corpus = write_corpus(root)
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus, auth=True)
+    Ingestor(settings, Embedder(), open_store(settings)).run(corpus)
+    users = UserStore(settings.users_path)
+    users.add("mei", "board-member-password", ["board"])
+    users.add("tom", "staff-member-password", ["everyone"])
+    with LiveServer(settings) as running:
+        yield running
+
+
+def log_in(browser: Browser, url: str, name: str, password: str) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    opened.goto(f"{url}/ui/", wait_until="networkidle")
+    opened.locator("input[type=text]").first.fill(name)
+    opened.locator("input[type=password]").first.fill(password)
+    opened.get_by_role("button", name="Login").click()
+    return opened
+
+
+BOARD_QUESTION = "What did the board approve about Lumenfield Robotics?"
+
+
+def test_the_page_asks_for_a_login_and_shows_each_user_only_their_groups_documents(
+    browser: Browser, login_server: LiveServer
+) -> None:
+    assert "Lumenfield" not in httpx.get(f"{login_server.url}/ui/").text
+
+    wrong = log_in(browser, login_server.url, "mei", "not-the-password")
+    expect(wrong.locator("input[type=password]")).to_be_visible()  # still on the login form
+    expect(wrong.locator("#cited-question")).to_have_count(0)
+    wrong.context.close()
+
+    staff = log_in(browser, login_server.url, "tom", "staff-member-password")
+    staff.locator("#cited-question textarea").wait_for(timeout=30_000)
+    ask(staff, BOARD_QUESTION)
+    expect(staff.locator("#cited-answer-box")).not_to_contain_text("Lumenfield")
+    expect(staff.locator("#cited-passages-box")).not_to_contain_text("Lumenfield")
+    staff.context.close()
+
+    board = log_in(browser, login_server.url, "mei", "board-member-password")
+    board.locator("#cited-question textarea").wait_for(timeout=30_000)
+    ask(board, BOARD_QUESTION)
+    expect(board.locator("#cited-answer-box")).to_contain_text("Lumenfield")
+    expect(board.locator("#cited-passages-box")).to_contain_text(BOARD_DOC)
+    board.context.close()

@@ -17,7 +17,9 @@ router = APIRouter(tags=["answers"])
     responses={
         401: {"model": ErrorBody, "description": "Auth is on and the API key is missing or not valid."},
         403: {"model": ErrorBody, "description": "The API key lacks the `ask` scope."},
+        413: {"model": ErrorBody, "description": "The request body is too large."},
         422: {"model": ErrorBody, "description": "The request is invalid; `message` names the field."},
+        429: {"model": ErrorBody, "description": "Too many requests from this caller; see `Retry-After`."},
         503: {"model": ErrorBody, "description": "No document is indexed yet: run `cited ingest`."},
     },
 )

@@ -1,0 +1,135 @@
+"""Limits and headers every response gets: request size, rate per caller, CORS, security headers.
+
+Rate limiting uses the ``limits`` library (the engine under slowapi) directly, as a step of the
+auth dependency, because the limit is per caller: per API key when auth is on, per client address
+when it is off. slowapi's decorators or middleware would also count the page's own asset and queue
+requests under /ui.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cited.settings import Settings
+
+# The API's JSON responses: nothing to run, embed or cache. The page and /docs set their own.
+_API_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+]
+_PAGE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+_PAGE_PREFIXES = ("/ui", "/docs", "/openapi.json", "/redoc")
+
+
+class RateLimitedError(Exception):
+    def __init__(self, retry_after_s: int, limit: str) -> None:
+        super().__init__(f"Too many requests: the limit is {limit} per caller. Retry in {retry_after_s} s.")
+        self.retry_after_s = retry_after_s
+
+
+class RateLimit:
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self._item = parse(spec)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def hit(self, caller: str) -> None:
+        """Count one request of ``caller``; raises :class:`RateLimitedError` past the limit."""
+        if not self._limiter.hit(self._item, caller):
+            reset = self._limiter.get_window_stats(self._item, caller).reset_time
+            raise RateLimitedError(max(1, math.ceil(reset - time.time())), self.spec)
+
+
+class RequestLimits:
+    """Refuses API bodies over ``max_bytes`` with 413, whether or not they declare their length,
+    and adds the security headers.
+
+    An API body is read whole here (it is at most ``max_bytes``) and replayed to the app, so an
+    oversize one is refused before any handler sees a byte of it.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = str(scope.get("path", "")).startswith(_PAGE_PREFIXES)
+        headers = _PAGE_HEADERS if page else _API_HEADERS
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                existing = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k, v) for k, v in headers if k not in existing),
+                ]
+            await send(message)
+
+        if page:
+            await self.app(scope, receive, with_headers)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await _too_large(send, self.max_bytes)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, with_headers)
+
+
+async def _too_large(send: Send, max_bytes: int) -> None:
+    body = json.dumps(
+        {
+            "error": "request_too_large",
+            "message": f"The request body is over {max_bytes} bytes; a question is at most 2000 characters.",
+            "fields": [],
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), *_API_HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.state.rate_limit = RateLimit(settings.rate_limit)
+    if settings.cors_origins:
+        # Closed by default: without origins no CORS header is sent and browsers refuse other sites.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes)
