@@ -16,11 +16,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cited.groups import InvalidGroupsError, validate_groups
-from cited.records import RecordFile
+from cited.records import RecordFile, now
 
 SCOPES = ("ask", "ingest", "admin")
 _PREFIX = "cited_"
@@ -79,11 +78,15 @@ class KeyStore:
         except InvalidGroupsError as exc:
             raise KeyRequestError(str(exc)) from None
         record_scopes = validate_scopes(scopes)
-        key_id = secrets.token_hex(4)
-        key = f"{_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-        record = ApiKey(key_id, name, _digest(key), record_groups, record_scopes, now())
         with self.file.lock:
-            self.file.save([*(asdict(k) for k in self.all()), asdict(record)])
+            existing = self.all()
+            taken = {k.id for k in existing}
+            key_id = secrets.token_hex(4)
+            while key_id in taken:  # 32-bit ids: a clash is rare, but must not merge two keys
+                key_id = secrets.token_hex(4)
+            key = f"{_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+            record = ApiKey(key_id, name, _digest(key), record_groups, record_scopes, now())
+            self.file.save([*(asdict(k) for k in existing), asdict(record)])
         return record, key
 
     def revoke(self, key_id: str) -> ApiKey:
@@ -95,7 +98,3 @@ class KeyStore:
             revoked = replace(found, revoked=found.revoked or now())
             self.file.save([asdict(revoked if k.id == key_id else k) for k in keys])
         return revoked
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +42,8 @@ class RecordFile:
             temporary.write_text(json.dumps({self.kind: rows}, indent=2) + "\n", encoding="utf-8")
             temporary.replace(self.path)
             self._seen = None
+
+
+def now() -> str:
+    """A record's timestamp: UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cited.groups import InvalidGroupsError, validate_groups
-from cited.keys import now
-from cited.records import RecordFile
+from cited.records import RecordFile, now
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 12

@@ -54,20 +54,29 @@ def require(scope: str) -> Callable[..., Principal]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         limit = request.app.state.rate_limit
+        address = f"address:{request.client.host if request.client else 'unknown'}"
         if not request.app.state.settings.auth:
-            limit.hit(f"address:{request.client.host if request.client else 'unknown'}")
+            limit.hit(address)
             return LOCAL_USER
+        key = _keys(request).verify(credentials.credentials) if credentials else None
+        refusal = None
         if credentials is None:
-            raise AuthError(
+            refusal = AuthError(
                 401,
                 "missing_key",
                 "Send an API key as `Authorization: Bearer <key>`; `cited keys add` makes one.",
             )
-        key = _keys(request).verify(credentials.credentials)
-        if key is None:
-            raise AuthError(401, "invalid_key", "This API key is not valid. Check it, or ask for a new one.")
-        if key.revoked:
-            raise AuthError(401, "revoked_key", "This API key was revoked. Ask for a new one.")
+        elif key is None:
+            refusal = AuthError(
+                401, "invalid_key", "This API key is not valid. Check it, or ask for a new one."
+            )
+        elif key.revoked:
+            refusal = AuthError(401, "revoked_key", "This API key was revoked. Ask for a new one.")
+        if refusal is not None:
+            # Refused requests count against their address, so a flood of bad keys is throttled too.
+            limit.hit(address)
+            raise refusal
+        assert key is not None  # every way to be None was refused above
         limit.hit(f"key:{key.id}")
         if scope not in key.scopes:
             raise AuthError(403, "forbidden", f"This API key lacks the `{scope}` scope needed here.")

@@ -156,3 +156,13 @@ def test_fuzzing_also_without_a_key_gets_only_401s(fuzz_target: tuple[LiveServer
     server, _ = fuzz_target
     with httpx.Client(base_url=server.url) as client:
         assert client.post("/ask", json={"question": "x"}).status_code == 401
+
+
+def test_a_flood_of_bad_keys_is_throttled_by_address(guarded: tuple[LiveServer, str, str]) -> None:
+    server, _, _ = guarded
+    with server.client() as client:
+        statuses = [
+            client.get("/documents", headers={"Authorization": "Bearer cited_00000000_guess"}).status_code
+            for _ in range(5)
+        ]
+    assert statuses[:3] == [401, 401, 401] and 429 in statuses[3:]
