@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cited.keys import SCOPES, KeyStore
+from service.schemas import ErrorBody
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `cited keys add`.")
+
+# What `require` can answer instead of the endpoint, for each endpoint's OpenAPI responses.
+CALLER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Auth is on and the API key is missing or not valid."},
+    403: {"model": ErrorBody, "description": "The API key lacks the scope this endpoint needs."},
+    429: {"model": ErrorBody, "description": "Too many requests from this caller; see `Retry-After`."},
+}
 
 
 @dataclass(frozen=True)

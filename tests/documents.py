@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cited.settings import Settings
 
 
 def write_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
@@ -59,3 +63,16 @@ def write_corpus(root: Path) -> Path:
     (corpus / BOARD_DOC).write_text(BOARD_TEXT, encoding="utf-8")
     (corpus / "access.yaml").write_text(f"paths:\n  {ACCESS}", encoding="utf-8")
     return corpus
+
+
+def ingest_with_auth(root: Path) -> Settings:
+    """Settings with auth on over a fresh copy of that corpus, ingested for real."""
+    from cited.embedding import Embedder
+    from cited.settings import Settings
+    from cited.store import open_store
+    from ingest.sync import Ingestor
+
+    corpus = write_corpus(root)
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus, auth=True)
+    Ingestor(settings, Embedder(), open_store(settings)).run(corpus)
+    return settings

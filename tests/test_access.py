@@ -22,7 +22,7 @@ from ingest.cleaning import clean
 from ingest.sync import IngestError, Ingestor
 from service.sentences import split_sentences
 from tests.conftest import ROOT
-from tests.documents import BOARD_DOC, BOARD_TEXT, write_corpus
+from tests.documents import BOARD_DOC, BOARD_TEXT, ingest_with_auth, write_corpus
 
 
 def board_sentences() -> list[str]:
@@ -129,10 +129,7 @@ class Secured:
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
-    root = tmp_path_factory.mktemp("secured")
-    corpus = write_corpus(root)
-    settings = Settings(data_dir=root / "data", corpus_dir=corpus, auth=True)
-    Ingestor(settings, Embedder(), open_store(settings)).run(corpus)
+    settings = ingest_with_auth(tmp_path_factory.mktemp("secured"))
     keys = KeyStore(settings.keys_path)
     outsider = keys.add("staff-tool", ["everyone"], ["ask"])[1]
     insider = keys.add("board-tool", ["board"], ["ask"])[1]

@@ -11,15 +11,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from cited.embedding import Embedder
-from cited.settings import Settings
-from cited.store import open_store
 from cited.users import UserStore
 from evals.live_server import LiveServer
-from ingest.sync import Ingestor
 from service.schemas import AskResponse, Citation
 from tests.conftest import ROOT
-from tests.documents import BOARD_DOC, write_corpus
+from tests.documents import BOARD_DOC, ingest_with_auth
 from ui.render import answer_html, passages_html
 
 CHROMIUM = "/usr/bin/chromium"
@@ -127,10 +123,7 @@ def test_rendering_escapes_every_document_field() -> None:
 
 @pytest.fixture(scope="module")
 def login_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("login")
-    corpus = write_corpus(root)
-    settings = Settings(data_dir=root / "data", corpus_dir=corpus, auth=True)
-    Ingestor(settings, Embedder(), open_store(settings)).run(corpus)
+    settings = ingest_with_auth(tmp_path_factory.mktemp("login"))
     users = UserStore(settings.users_path)
     users.add("mei", "board-member-password", ["board"])
     users.add("tom", "staff-member-password", ["everyone"])

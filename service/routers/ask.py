@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from service.answers import AnswerService
-from service.auth import Principal, require
+from service.auth import CALLER_RESPONSES, Principal, require
 from service.dependencies import get_service
 from service.schemas import AskRequest, AskResponse, ErrorBody
 
@@ -15,11 +15,9 @@ router = APIRouter(tags=["answers"])
     response_model=AskResponse,
     summary="Answer a question from the documents, with cited passages",
     responses={
-        401: {"model": ErrorBody, "description": "Auth is on and the API key is missing or not valid."},
-        403: {"model": ErrorBody, "description": "The API key lacks the `ask` scope."},
+        **CALLER_RESPONSES,
         413: {"model": ErrorBody, "description": "The request body is too large."},
         422: {"model": ErrorBody, "description": "The request is invalid; `message` names the field."},
-        429: {"model": ErrorBody, "description": "Too many requests from this caller; see `Retry-After`."},
         503: {"model": ErrorBody, "description": "No document is indexed yet: run `cited ingest`."},
     },
 )

@@ -3,9 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from service.answers import AnswerService
-from service.auth import Principal, require
+from service.auth import CALLER_RESPONSES, Principal, require
 from service.dependencies import get_service
-from service.schemas import DocumentList, ErrorBody
+from service.schemas import DocumentList
 
 router = APIRouter(tags=["documents"])
 
@@ -14,11 +14,7 @@ router = APIRouter(tags=["documents"])
     "/documents",
     response_model=DocumentList,
     summary="The indexed documents the caller may read",
-    responses={
-        401: {"model": ErrorBody, "description": "Auth is on and the API key is missing or not valid."},
-        403: {"model": ErrorBody, "description": "The API key lacks the `ask` scope."},
-        429: {"model": ErrorBody, "description": "Too many requests from this caller; see `Retry-After`."},
-    },
+    responses=CALLER_RESPONSES,
 )
 def documents(
     service: Annotated[AnswerService, Depends(get_service)],
