@@ -4,7 +4,9 @@ disk, and a uvicorn server on 127.0.0.1 reached over HTTP."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -31,6 +33,21 @@ HOSTILE_TEXT = (
     'The reviewers also found <img src="x" onerror="window.__citedPwned = true"> in the same log.\n\n'
     "The visitor log is now rotated every week by the facilities team.\n"
 )
+
+
+def run_cited(
+    *args: str, cwd: Path, stdin: str | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `cited` command as a user runs it: a real process, its output and its exit status."""
+    return subprocess.run(
+        [sys.executable, "-m", "cited.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        env=env,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="session")

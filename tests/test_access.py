@@ -3,8 +3,6 @@ retrieval, API keys with scopes. Real Chroma, real BM25, real uvicorn over HTTP.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from ingest.access import AccessPolicyError, load_policy
 from ingest.cleaning import clean
 from ingest.sync import IngestError, Ingestor
 from service.sentences import split_sentences
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cited
 from tests.documents import BOARD_DOC, BOARD_TEXT, ingest_with_auth, write_corpus
 
 
@@ -228,20 +226,9 @@ def test_health_does_not_count_the_corpus_for_strangers(secured: Secured) -> Non
 # --- the command line ------------------------------------------------------------------------------
 
 
-def cited(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cited.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        input=stdin,
-    )
-
-
 def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    made = cited(
+    made = run_cited(
         "keys",
         "add",
         "dashboard",
@@ -259,29 +246,29 @@ def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_pat
     stored = (tmp_path / "data" / "keys.json").read_text(encoding="utf-8")
     assert key not in stored and key.split("_", 2)[2] not in stored  # the secret may hold "_"
     assert (tmp_path / "data" / "keys.json").stat().st_mode & 0o077 == 0
-    listed = cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
+    listed = run_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
     key_id = key.split("_")[1]
     assert f"{key_id}  dashboard  groups=board,finance  scopes=ask  active" in listed
-    assert cited("keys", "revoke", key_id, "--data-dir", data, cwd=ROOT).returncode == 0
-    assert "revoked" in cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
-    bad = cited("keys", "add", "x", "--groups", "board", "--scopes", "root", "--data-dir", data, cwd=ROOT)
+    assert run_cited("keys", "revoke", key_id, "--data-dir", data, cwd=ROOT).returncode == 0
+    assert "revoked" in run_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
+    bad = run_cited("keys", "add", "x", "--groups", "board", "--scopes", "root", "--data-dir", data, cwd=ROOT)
     assert bad.returncode == 2 and "choose from ['ask', 'ingest', 'admin']" in bad.stderr
 
 
 def test_page_users_are_stored_hashed_and_short_passwords_refused(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    made = cited("users", "add", "mei", "--groups", "board", "--password-stdin", "--data-dir", data,
+    made = run_cited("users", "add", "mei", "--groups", "board", "--password-stdin", "--data-dir", data,
                  cwd=ROOT, stdin="correct horse battery\n")  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "correct horse" not in (tmp_path / "data" / "users.json").read_text(encoding="utf-8")
-    short = cited("users", "add", "li", "--groups", "board", "--password-stdin", "--data-dir", data,
+    short = run_cited("users", "add", "li", "--groups", "board", "--password-stdin", "--data-dir", data,
                   cwd=ROOT, stdin="short\n")  # fmt: skip
     assert short.returncode == 2 and "at least 12 characters" in short.stderr
-    assert "mei  groups=board" in cited("users", "list", "--data-dir", data, cwd=ROOT).stdout
+    assert "mei  groups=board" in run_cited("users", "list", "--data-dir", data, cwd=ROOT).stdout
 
 
 def test_serving_beyond_loopback_without_auth_is_refused(tmp_path: Path) -> None:
-    run = cited("serve", "--host", "0.0.0.0", "--port", "8999", "--data-dir", str(tmp_path), cwd=ROOT)
+    run = run_cited("serve", "--host", "0.0.0.0", "--port", "8999", "--data-dir", str(tmp_path), cwd=ROOT)
     assert run.returncode == 2
     assert "refusing to serve on 0.0.0.0 without authentication" in run.stderr
     assert "CITED_AUTH=true" in run.stderr

@@ -5,14 +5,13 @@ SciFact is read in place from ../shared/benchmarks/scifact (CC BY-NC: never copi
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from evals.beir import load_beir
 from evals.retrieval_bench import PEER, run
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cited
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact"
 
@@ -56,8 +55,5 @@ def test_the_dataset_is_never_copied_into_the_project() -> None:
 
 
 def test_bench_refuses_a_folder_that_is_not_a_beir_dataset(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cited.cli", "bench", "retrieval", "--dataset", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )  # fmt: skip
+    result = run_cited("bench", "retrieval", "--dataset", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "not a BEIR dataset" in result.stderr

@@ -1,16 +1,9 @@
 """The `cited` command as a user runs it: a real process, its output and its exit status."""
 
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.conftest import run_cited
 from tests.documents import write_pdf
-
-
-def cited(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cited.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
 
 
 def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path: Path) -> None:
@@ -21,7 +14,9 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
     (corpus / "scan.pdf").write_bytes(b"%PDF-1.5 not really")
     (corpus / "photo.png").write_bytes(b"\x89PNG")
 
-    run = cited("ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--no-progress", cwd=tmp_path)
+    run = run_cited(
+        "ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--no-progress", cwd=tmp_path
+    )
     assert run.returncode == 1, run.stderr
     assert "FAILED: scan.pdf: not a readable PDF" in run.stderr
     assert "Traceback" not in run.stderr
@@ -30,19 +25,21 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
     assert "2 added" in run.stdout and "1 failed" in run.stdout
 
     (corpus / "scan.pdf").unlink()
-    again = cited("ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--no-progress", cwd=tmp_path)
+    again = run_cited(
+        "ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--no-progress", cwd=tmp_path
+    )
     assert again.returncode == 0, again.stderr
     assert "0 added" in again.stdout and "2 unchanged" in again.stdout
 
 
 def test_ingest_of_a_missing_folder_exits_2_with_a_clear_message(tmp_path: Path) -> None:
-    run = cited("ingest", str(tmp_path / "nowhere"), "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    run = run_cited("ingest", str(tmp_path / "nowhere"), "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
     assert run.returncode == 2
     assert "is not a folder" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
-    run = cited("--help", cwd=tmp_path)
+    run = run_cited("--help", cwd=tmp_path)
     assert run.returncode == 0
     for command in ("ingest", "serve", "ask", "calibrate"):
         assert command in run.stdout

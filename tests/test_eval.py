@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,13 +17,7 @@ from evals.judge import load_pairs
 from evals.live_server import LiveServer
 from evals.questions import GOLDEN_QUESTIONS, load
 from ingest.cleaning import clean
-from tests.conftest import CORPUS, ROOT
-
-
-def cited(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cited.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
+from tests.conftest import CORPUS, ROOT, run_cited
 
 
 def cleaned(source: str) -> str:
@@ -66,7 +58,7 @@ def test_the_config_refuses_unknown_metrics_and_out_of_range_thresholds(tmp_path
 
 
 def test_cited_eval_in_process_clears_the_thresholds_and_writes_its_reports(tmp_path: Path) -> None:
-    run = cited("eval", "--reports", str(tmp_path), cwd=ROOT)
+    run = run_cited("eval", "--reports", str(tmp_path), cwd=ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
     (report,) = tmp_path.glob("eval-*.json")
     document = json.loads(report.read_text(encoding="utf-8"))
@@ -94,7 +86,7 @@ def test_cited_eval_over_http_fails_with_exit_1_when_a_metric_is_below_its_thres
     )
     settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
     with LiveServer(settings) as server:
-        run = cited(
+        run = run_cited(
             "eval", "--url", server.url, "--config", str(strict), "--reports", str(tmp_path), cwd=ROOT
         )
     assert run.returncode == 1, run.stdout + run.stderr
@@ -114,19 +106,15 @@ def test_cited_eval_over_http_fails_with_exit_1_when_a_metric_is_below_its_thres
     ],
 )
 def test_cited_eval_bad_input_exits_2_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
-    run = cited("eval", *args, "--reports", str(tmp_path), cwd=ROOT)
+    run = run_cited("eval", *args, "--reports", str(tmp_path), cwd=ROOT)
     assert run.returncode == 2, run.stdout + run.stderr
     assert message in run.stderr and "Traceback" not in run.stderr
 
 
 def test_the_chat_judge_without_an_endpoint_exits_2_naming_the_settings(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "cited.cli", "eval", "judge", "--judge", "chat", "--reports", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env={k: v for k, v in os.environ.items() if not k.startswith("CITED_JUDGE")},
-    )
+    run = run_cited(
+        "eval", "judge", "--judge", "chat", "--reports", str(tmp_path),
+        cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith("CITED_JUDGE")},
+    )  # fmt: skip
     assert run.returncode == 2
     assert "CITED_JUDGE_URL" in run.stderr and "Traceback" not in run.stderr
