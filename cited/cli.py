@@ -41,24 +41,43 @@ def ingest(
     ] = None,
     data_dir: DataDirOption = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar while embedding.")] = True,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only print what would change; write nothing.")
+    ] = False,
 ) -> None:
     """Make the index equal to a folder: new files added, changed replaced, removed dropped.
 
-    Exits 1 when any file could not be read (the rest is still ingested), 2 on a bad folder.
+    Safe to interrupt: run it again and it finishes the job (nothing duplicated, nothing lost).
+    Exits 1 when any file could not be read (the rest is still ingested), 2 on a bad folder or
+    store.
     """
-    from cited.embedding import Embedder
-    from cited.store import open_store
+    from cited.embedding import make_embedder
+    from cited.store import StoreBusyError, StoreUnavailableError, ensure_not_served, open_store
     from ingest.sync import IngestError, Ingestor
 
     settings = _settings(data_dir)
     root = path or settings.corpus_dir
     try:
-        ingestor = Ingestor(settings, Embedder(settings.embed_batch_size), open_store(settings))
-        report = ingestor.run(root, progress=progress)
-    except IngestError as exc:
+        store = open_store(settings)
+        if not dry_run:
+            ensure_not_served(store)
+        ingestor = Ingestor(settings, make_embedder(settings.embedder, settings.embed_batch_size), store)
+        report = ingestor.run(root, progress=progress and not dry_run, dry_run=dry_run)
+    except StoreBusyError as exc:
+        typer.secho(
+            f"error: {exc} To change its documents while it serves, upload or delete them over HTTP "
+            "(POST /documents, DELETE /documents/{id}).",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
+    except (IngestError, StoreUnavailableError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
 
+    would = "would be " if dry_run else ""
+    if report.recovered_chunks:
+        typer.echo(f"recovered: deleted {report.recovered_chunks} chunks an interrupted ingest left hidden")
     for label, items in [
         ("added", report.added),
         ("replaced", report.replaced),
@@ -66,17 +85,25 @@ def ingest(
         ("removed", report.removed),
     ]:
         for source in items:
-            typer.echo(f"{label}: {source}")
+            typer.echo(f"{would}{label}: {source}")
     for old, new in report.relocated:
-        typer.echo(f"renamed: {old} -> {new}")
+        typer.echo(f"{would}renamed: {old} -> {new}")
     for source, original in report.duplicates:
         typer.echo(f"skipped: {source} (same content as {original})")
     for source in report.unsupported:
         typer.echo(f"skipped: {source} (unsupported type; Cited reads .txt .md .html .pdf .docx)")
     for source, groups in report.regrouped:
-        typer.echo(f"access changed: {source} -> {', '.join(groups)}")
+        typer.echo(
+            f"{'access would change' if dry_run else 'access changed'}: {source} -> {', '.join(groups)}"
+        )
     for source, reason in report.failed:
         typer.secho(f"FAILED: {source}: {reason}", fg="red", err=True)
+    if dry_run:
+        typer.echo(
+            f"dry run: {len(report.added)} to add, {len(report.replaced) + len(report.reindexed)} to "
+            f"replace, {len(report.removed)} to remove, {len(report.unchanged)} unchanged; nothing written"
+        )
+        return
     typer.echo(
         f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
@@ -191,6 +218,40 @@ def bench_retrieval(
     ratio = table["latency_ratio_default_vs_peer"]
     typer.echo(f"ingest seconds: {table['ingest_seconds']}; default/peer median latency: {ratio}")
     typer.echo(f"report: {reports}/retrieval-{table['dataset']}.md")
+
+
+@bench.command("ingest")
+def bench_ingest(
+    dataset: Annotated[
+        Path, typer.Option(help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/).")
+    ] = Path("../shared/benchmarks/scifact"),
+    slices: Annotated[int, typer.Option(min=1, max=50, help="Slices measured side by side.")] = 4,
+    max_docs: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N documents (quick runs).")
+    ] = None,
+    build: Annotated[
+        list[str] | None, typer.Option(help="Embedder builds to measure (default: minilm and minilm-int8).")
+    ] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Whole-ingest throughput vs the raw encoder on the same chunks, per embedder build, and nDCG@10."""
+    from evals.ingest_bench import BUILDS, run
+
+    if not (dataset / "corpus.jsonl").is_file():
+        typer.secho(f"error: {dataset} is not a BEIR dataset (no corpus.jsonl)", fg="red", err=True)
+        raise typer.Exit(2)
+    unknown = sorted(set(build or []) - set(BUILDS))
+    if unknown:
+        typer.secho(f"error: unknown build {unknown}; choose from {list(BUILDS)}", fg="red", err=True)
+        raise typer.Exit(2)
+    table = run(dataset, reports, slices, max_docs, tuple(build or BUILDS), get_settings())
+    typer.echo(json.dumps({k: v for k, v in table.items() if k != "builds"}, indent=2))
+    for name, row in table["builds"].items():  # type: ignore[attr-defined]
+        typer.echo(
+            f"{name:<12} raw {row['raw_chunks_per_s']} chunks/s  ingest {row['ingest_chunks_per_s']} chunks/s  "
+            f"median ratio {row['median_ratio']}  nDCG@10 {row['ndcg_10']}"
+        )
+    typer.echo(f"report: {reports}/ingest-{table['dataset']}.md")
 
 
 @app.command()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cited.crashpoints import crash_point
 from cited.settings import Settings
 from cited.store import Chunk, ChunkStore, groups_of
 
@@ -102,6 +103,7 @@ class LexicalIndex:
             (partial / "ids.json").write_text(json.dumps(list(ids)))  # written last: marks it complete
             shutil.rmtree(target, ignore_errors=True)
             partial.rename(target)
+        crash_point("lexical")
         self._point_to(fingerprint)
         self._prune(keep=fingerprint)
         self.load()
@@ -176,13 +178,22 @@ def open_lexical(settings: Settings) -> LexicalIndex:
 
 
 def sync_lexical(store: ChunkStore, index: LexicalIndex) -> bool:
-    """Make the BM25 index match the store's chunks; True when it had to be (re)built.
+    """Make the BM25 index match the store's visible chunks; True when it had to be (re)built.
 
     Cheap when nothing changed: the chunk ids are read (no texts) and compared by fingerprint.
+    Chunks the state record hides (being written, or replaced) are left out, so a worker that
+    refreshes during an ingest indexes exactly what readers may see.
     """
-    wanted = content_fingerprint(((i, groups_of(m)) for i, m in store.inventory()), index.k1, index.b)
+    state = store.state()
+    wanted = content_fingerprint(
+        ((i, groups_of(m)) for i, m in store.inventory() if state.visible(i)), index.k1, index.b
+    )
     if index.fingerprint == wanted or (index.current() == wanted and index.load()):
         return False
-    chunks = [Chunk.from_record(chunk_id, text, meta) for chunk_id, text, meta in store.texts()]
+    chunks = [
+        Chunk.from_record(chunk_id, text, meta)
+        for chunk_id, text, meta in store.texts()
+        if state.visible(chunk_id)
+    ]
     index.build([c.id for c in chunks], [c.indexed_text() for c in chunks], [c.groups for c in chunks])
     return True

@@ -3,12 +3,25 @@
 Each chunk is one Chroma record: its embedding, its text, and metadata naming the document it came
 from (content-hash id, title, source path relative to the corpus root) and where it sits in that
 document's cleaned text (``start``/``end``, and ``page`` for PDFs).
+
+The store is embedded (``chromadb.PersistentClient`` in the data directory, one serving process)
+or a Chroma server (``chromadb.HttpClient``, any number of workers), chosen by the settings.
+
+Readers never see a document half written. Chunk ids are ``<document id>-<pipeline>-<index>``,
+and ``<document id>-<pipeline>`` names one *version* of a document. A small state record, in a
+collection of its own, lists the versions that are hidden: one being written, or one replaced and
+not yet deleted. The ingest hides a version before writing its first chunk and reveals it, while
+hiding the version it replaces, in one write of that record; readers drop hidden versions, and read
+the record before and after each search (``seq`` changes with every write), searching again when
+it moved. See :class:`StoreState`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +62,36 @@ def document_of(chunk_id: str) -> str:
     return chunk_id.split("-", 1)[0]
 
 
+def version_of(chunk_id: str) -> str:
+    """``<document id>-<pipeline>``: the chunks of one document as one ingest settings made them."""
+    return chunk_id.rsplit("-", 1)[0]
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What readers may see, shared by every process that opens the store.
+
+    ``generation`` counts published changes (a worker rebuilds its BM25 index when it moves);
+    ``seq`` counts every write of this record, so a reader can tell that a search overlapped one;
+    ``hidden`` names the versions no reader may return.
+    """
+
+    seq: int = 0
+    generation: int = 0
+    hidden: frozenset[str] = field(default_factory=frozenset)
+
+    def visible(self, chunk_id: str) -> bool:
+        return not self.hidden or version_of(chunk_id) not in self.hidden
+
+    def to_json(self) -> str:
+        return json.dumps({"seq": self.seq, "generation": self.generation, "hidden": sorted(self.hidden)})
+
+    @classmethod
+    def from_json(cls, text: str) -> StoreState:
+        raw = json.loads(text)
+        return cls(int(raw["seq"]), int(raw["generation"]), frozenset(raw["hidden"]))
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A passage of a document, located in the document's cleaned text by ``start``/``end``."""
@@ -64,6 +107,12 @@ class Chunk:
     pipeline: str  # fingerprint of the ingest settings that produced it
     page: int | None = None
     groups: tuple[str, ...] = ()  # who may read it (ingest/access.py); empty only in old stores
+    sha256: str = ""  # of the document's bytes; empty in stores written before the manifest
+    ingested_at: str = ""  # ISO time the chunk was written
+
+    @property
+    def version(self) -> str:
+        return version_of(self.id)
 
     def indexed_text(self) -> str:
         """What the indexes see: the title as well, so a passage is also found by what its document
@@ -83,6 +132,10 @@ class Chunk:
         # Chroma metadata cannot hold None, so an absent page is left out.
         if self.page is not None:
             meta["page"] = self.page
+        if self.sha256:
+            meta["sha256"] = self.sha256
+        if self.ingested_at:
+            meta["ingested_at"] = self.ingested_at
         return meta | group_fields(self.groups)
 
     @classmethod
@@ -99,6 +152,8 @@ class Chunk:
             pipeline=str(meta.get("pipeline", "")),
             page=int(meta["page"]) if "page" in meta else None,
             groups=groups_of(meta),
+            sha256=str(meta.get("sha256", "")),
+            ingested_at=str(meta.get("ingested_at", "")),
         )
 
 
@@ -117,27 +172,39 @@ class StoredDocument:
 
 
 MULTILINGUAL_SUFFIX = "-e5"
+STATE_SUFFIX = "-state"
+_STATE_ID = "state"
 
 
 class ChunkStore:
-    """Chunks in a persistent, embedded Chroma store (cosine distance).
+    """Chunks in a Chroma store (cosine distance), embedded or on a Chroma server.
 
     The main collection holds each chunk's text, metadata and MiniLM vector. When multilingual
-    retrieval is on, a second collection holds the e5 vector of each chunk under the same id.
+    retrieval is on, a second collection holds the e5 vector of each chunk under the same id. A
+    third holds the one :class:`StoreState` record.
     """
 
-    def __init__(self, path: Path, collection: str) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
-        )
+    def __init__(self, client: Any, collection: str, embedded_path: Path | None = None) -> None:
+        self._client = client
+        self.embedded_path = embedded_path  # the data folder when embedded, else None (a server)
         # embedding_function=None: Cited always supplies vectors, and Chroma's default function
         # would try to download a model.
         self._collection = self._open(collection)
         self._multilingual = self._open(collection + MULTILINGUAL_SUFFIX)
+        self._state = self._open(collection + STATE_SUFFIX)
+
+    # The state record
+    def state(self) -> StoreState:
+        got = self._state.get(ids=[_STATE_ID], include=["documents"])
+        documents = got["documents"] or []
+        return StoreState.from_json(documents[0]) if documents and documents[0] else StoreState()
+
+    def write_state(self, generation: int, hidden: Iterable[str]) -> StoreState:
+        """Replace the state record (one upsert, so readers see the old or the new one whole)."""
+        state = StoreState(self.state().seq + 1, generation, frozenset(hidden))
+        # A record needs a vector; this collection is never searched, so one number will do.
+        self._state.upsert(ids=[_STATE_ID], embeddings=[[0.0]], documents=[state.to_json()])
+        return state
 
     def _open(self, name: str) -> Any:
         return self._client.get_or_create_collection(
@@ -152,9 +219,12 @@ class ChunkStore:
         return self._multilingual.count()
 
     def documents(self, groups: frozenset[str] | None = None) -> list[StoredDocument]:
-        """Every document readable by ``groups`` (all when None) with its chunk count, by path."""
+        """Every visible document readable by ``groups`` (all when None) with its chunk count."""
         found: dict[str, StoredDocument] = {}
-        for _, meta in self.inventory():
+        state = self.state()
+        for chunk_id, meta in self.inventory():
+            if not state.visible(chunk_id):
+                continue
             if groups is not None and not groups.intersection(groups_of(meta)):
                 continue
             doc_id = str(meta["document_id"])
@@ -201,6 +271,16 @@ class ChunkStore:
             i: Chunk.from_record(i, t or "", dict(m or {}))
             for i, t, m in zip(got["ids"], texts, metas, strict=True)
         }
+
+    def version_chunks(self, versions: Iterable[str]) -> list[str]:
+        """Ids of every chunk, in either collection, of the given versions."""
+        found: list[str] = []
+        for version in sorted(set(versions)):
+            where = {"document_id": version.split("-", 1)[0]}
+            for collection in (self._collection, self._multilingual):
+                ids = collection.get(where=where, include=[])["ids"]
+                found.extend(i for i in ids if version_of(i) == version)
+        return sorted(set(found))
 
     def multilingual_orphans(self) -> list[str]:
         """Ids with an e5 vector but no chunk: left by an ingest killed between the two writes."""
@@ -281,5 +361,98 @@ class ChunkStore:
             self._multilingual.delete(ids=part)
 
 
+SERVING_LOCK = "serving.lock"
+
+
+class StoreBusyError(Exception):
+    """An embedded store is already served by another process; the message says what to do."""
+
+
+class ServingClaim:
+    """This process's hold on an embedded store, shared by every app it serves from that folder
+    (tests run several in one process; they share one Chroma client, so they see each other)."""
+
+    _held: dict[Path, tuple[Any, int]] = {}  # noqa: RUF012  (process-wide by design)
+    _guard = threading.Lock()
+
+    def __init__(self, folder: Path) -> None:
+        from filelock import FileLock, Timeout
+
+        self.folder = folder.resolve()
+        with self._guard:
+            lock, count = self._held.get(self.folder, (None, 0))
+            if lock is None:
+                lock = FileLock(self.folder / SERVING_LOCK)
+                try:
+                    lock.acquire(timeout=0)
+                except Timeout:
+                    raise StoreBusyError(
+                        f"another Cited process is serving the embedded store in {folder}. Stop it, "
+                        "or run several workers against a Chroma server (CITED_CHROMA_HOST; README, "
+                        "'Scaling out')."
+                    ) from None
+            self._held[self.folder] = (lock, count + 1)
+
+    def release(self) -> None:
+        with self._guard:
+            lock, count = self._held[self.folder]
+            if count == 1:
+                lock.release()
+                del self._held[self.folder]
+            else:
+                self._held[self.folder] = (lock, count - 1)
+
+
+def claim_for_serving(store: ChunkStore) -> ServingClaim | None:
+    """Hold the embedded store while this process serves it; None for a Chroma server.
+
+    Chroma's embedded client keeps its vector index in the memory of the process that opened it:
+    what a second process writes to the same folder is invisible to the first one's searches until
+    it restarts. So one process serves an embedded store, and changes while it serves go through it
+    (POST /documents, DELETE /documents/{id}); more workers need a Chroma server.
+    """
+    if store.embedded_path is None:
+        return None
+    return ServingClaim(store.embedded_path)
+
+
+def ensure_not_served(store: ChunkStore) -> None:
+    """Refuse to write an embedded store that a server process holds (see claim_for_serving)."""
+    claim = claim_for_serving(store)
+    if claim is not None:
+        claim.release()
+
+
+class StoreUnavailableError(Exception):
+    """The Chroma server cannot be reached; the message says which one and what to check."""
+
+
 def open_store(settings: Settings) -> ChunkStore:
-    return ChunkStore(settings.chroma_dir, settings.collection)
+    """The embedded store under the data directory, or the Chroma server the settings name."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host is None:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        return ChunkStore(client, settings.collection, embedded_path=settings.chroma_dir)
+    headers = {}
+    if settings.chroma_token is not None:
+        headers["Authorization"] = f"Bearer {settings.chroma_token.get_secret_value()}"
+    try:
+        client = chromadb.HttpClient(
+            host=settings.chroma_host,
+            port=settings.chroma_port,
+            ssl=settings.chroma_ssl,
+            headers=headers,
+            settings=chroma_settings,
+        )
+        return ChunkStore(client, settings.collection)
+    except Exception as exc:  # chromadb raises bare ValueError/ConnectError kinds here
+        scheme = "https" if settings.chroma_ssl else "http"
+        raise StoreUnavailableError(
+            f"cannot reach the Chroma server at {scheme}://{settings.chroma_host}:{settings.chroma_port} "
+            f"({type(exc).__name__}: {exc}). Start it (`chroma run --path DIR --port "
+            f"{settings.chroma_port}`) or check CITED_CHROMA_HOST, CITED_CHROMA_PORT, CITED_CHROMA_SSL."
+        ) from exc

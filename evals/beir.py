@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.loading import LoadedDocument, document_id
+from ingest.loading import LoadedDocument, document_id, sha256_of
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class BeirDocument:
     def read(self) -> bytes:
         return json.dumps([self.title, self.text], ensure_ascii=False).encode()
 
+    def stat(self) -> None:
+        return None  # a record has no file times: always hashed
+
     def load(self) -> LoadedDocument:
         return LoadedDocument(
             source=self.doc_id,
@@ -36,6 +39,7 @@ class BeirDocument:
             title=self.title or self.doc_id,
             pages=[self.text or self.title],
             paged=False,
+            sha256=sha256_of(self.read()),
         )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cited.embedding import Embedder
+from cited.embedding import Embedder, make_embedder
 from cited.settings import Settings
 from evals.eval_report import shortfall_rows, write_reports
 from evals.gates import EvalConfig, Shortfall, shortfalls
@@ -65,7 +65,7 @@ def run_evaluation(
     with ExitStack() as stack:
         target: Target
         if url:
-            embedder = Embedder(settings.embed_batch_size)
+            embedder = make_embedder(settings.embedder, settings.embed_batch_size)
             target = HttpTarget(url, api_key)
             active = settings
         else:

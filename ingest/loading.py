@@ -36,10 +36,11 @@ class LoadedDocument:
     """
 
     source: str  # path relative to the corpus root, with forward slashes
-    document_id: str  # content hash of the file's bytes
+    document_id: str  # content hash of the file's bytes (the first 16 hex digits of sha256)
     title: str
     pages: list[str]
     paged: bool  # True for PDFs: chunk pages are recorded
+    sha256: str = ""
 
 
 class DocumentSource(Protocol):
@@ -50,6 +51,11 @@ class DocumentSource(Protocol):
 
     def read(self) -> bytes:
         """The raw content, hashed to recognise an unchanged document. May raise OSError."""
+        ...
+
+    def stat(self) -> tuple[int, int] | None:
+        """(size, modification time in ns) when the source has them: an unchanged pair lets the
+        ingest skip reading it. None: always read. May raise OSError."""
         ...
 
     def load(self) -> LoadedDocument:
@@ -68,6 +74,10 @@ class FileSource:
 
     def read(self) -> bytes:
         return self.path.read_bytes()
+
+    def stat(self) -> tuple[int, int] | None:
+        info = self.path.stat()
+        return info.st_size, info.st_mtime_ns
 
     def load(self) -> LoadedDocument:
         return load(self.path, self.root)
@@ -95,6 +105,10 @@ def document_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def load(path: Path, root: Path) -> LoadedDocument:
     """Read one file. Raises :class:`UnreadableFileError` when it cannot be read."""
     try:
@@ -117,6 +131,7 @@ def load(path: Path, root: Path) -> LoadedDocument:
         title=title or _title_from_text(pages[0]) or _title_from_name(path),
         pages=pages,
         paged=path.suffix.lower() == ".pdf",
+        sha256=sha256_of(data),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from cited.embedding import Embedder, MultilingualEmbedder
+from cited.embedding import Embedder, MultilingualEmbedder, make_embedder
 from cited.lexical import open_lexical, sync_lexical
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
@@ -42,7 +42,7 @@ class AnswerService:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerService:
-        embedder = Embedder(settings.embed_batch_size)
+        embedder = make_embedder(settings.embedder, settings.embed_batch_size)
         store = open_store(settings)
         lexical = open_lexical(settings)
         if sync_lexical(store, lexical):
@@ -63,7 +63,7 @@ class AnswerService:
     def warm_up(self) -> None:
         """Load the models and run them once, before the first request instead of in it."""
         self.embedder.embed_query("warm up")
-        self.embedder.embed(["A first sentence to warm up the model.", "And another, longer one " * 8])
+        self.embedder.warm_up()
         if self.retriever.multilingual is not None:
             self.retriever.multilingual.embed_query("warm up")
 

@@ -14,9 +14,11 @@ from fastapi.responses import RedirectResponse
 import cited
 from cited.keys import KeyStore
 from cited.settings import Settings, get_settings
+from cited.store import claim_for_serving
 from cited.users import UserStore
 from service import errors, hardening
 from service.answers import AnswerService
+from service.corpus_changes import CorpusChanges
 from service.routers import ask, documents, health
 
 
@@ -26,9 +28,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        serving = claim_for_serving(service.store)
         # Loading MiniLM takes seconds; do it before accepting requests, not inside the first one.
         service.warm_up()
-        yield
+        try:
+            yield
+        finally:
+            if serving is not None:
+                serving.release()
 
     app = FastAPI(
         title="Cited",
@@ -39,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.service = service
     app.state.keys = KeyStore(settings.keys_path)
+    app.state.changes = CorpusChanges(settings, service)
     errors.install(app)
     hardening.install(app, settings)
     for router in (ask.router, documents.router, health.router):

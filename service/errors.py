@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.answers import EmptyIndexError
 from service.auth import AuthError
+from service.corpus_changes import CorpusChangeError
 from service.hardening import RateLimitedError
 from service.schemas import MAX_QUESTION_CHARS, ErrorBody
 
@@ -55,7 +56,10 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     for error in exc.errors():
         loc = tuple(error.get("loc", ()))
         name = "body" if error.get("type") == "json_invalid" else _field_name(loc)
-        fields.append({"field": name, "problem": _problem(error)})
+        problem = _problem(error)
+        if name == "document_id":
+            problem = "must be a 16-character document id, as GET /documents lists them"
+        fields.append({"field": name, "problem": problem})
     message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
     return _json(422, ErrorBody(error="invalid_request", message=message, fields=fields))
 
@@ -94,6 +98,13 @@ async def _rate_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
     return response
 
 
+async def _corpus_change(_: Request, exc: CorpusChangeError) -> JSONResponse:
+    response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message))
+    if exc.status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _empty_index(_: Request, exc: EmptyIndexError) -> JSONResponse:
     return _json(503, ErrorBody(error="index_empty", message=str(exc)))
 
@@ -112,4 +123,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(EmptyIndexError, _empty_index)  # type: ignore[arg-type]
     app.add_exception_handler(AuthError, _auth)  # type: ignore[arg-type]
     app.add_exception_handler(RateLimitedError, _rate_limited)  # type: ignore[arg-type]
+    app.add_exception_handler(CorpusChangeError, _corpus_change)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

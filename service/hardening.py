@@ -15,7 +15,7 @@ import time
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from limits import parse
-from limits.storage import MemoryStorage
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,10 +40,10 @@ class RateLimitedError(Exception):
 
 
 class RateLimit:
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, storage: str = "memory://") -> None:
         self.spec = spec
         self._item = parse(spec)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage))
 
     def hit(self, caller: str) -> None:
         """Count one request of ``caller``; raises :class:`RateLimitedError` past the limit."""
@@ -60,9 +60,11 @@ class RequestLimits:
     oversize one is refused before any handler sees a byte of it.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # A multipart upload carries a document; its framing (boundaries, headers) adds a little.
+        self.max_upload_bytes = (max_upload_bytes or max_bytes) + _MULTIPART_ALLOWANCE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,6 +85,8 @@ class RequestLimits:
         if page:
             await self.app(scope, receive, with_headers)
             return
+        upload = scope.get("method") == "POST" and scope.get("path") == "/documents"
+        limit = self.max_upload_bytes if upload else self.max_bytes
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -90,8 +94,8 @@ class RequestLimits:
             if message["type"] != "http.request":
                 return  # the client went away
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await _too_large(send, self.max_bytes)
+            if size > limit:
+                await _too_large(send, limit, upload)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
@@ -104,11 +108,16 @@ class RequestLimits:
         await self.app(scope, replay, with_headers)
 
 
-async def _too_large(send: Send, max_bytes: int) -> None:
+async def _too_large(send: Send, max_bytes: int, upload: bool) -> None:
+    hint = (
+        "split the document or raise CITED_MAX_UPLOAD_BYTES"
+        if upload
+        else "a question is at most 2000 characters"
+    )
     body = json.dumps(
         {
             "error": "request_too_large",
-            "message": f"The request body is over {max_bytes} bytes; a question is at most 2000 characters.",
+            "message": f"The request body is over {max_bytes} bytes; {hint}.",
             "fields": [],
         }
     ).encode()
@@ -122,14 +131,19 @@ async def _too_large(send: Send, max_bytes: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_MULTIPART_ALLOWANCE = 16 * 1024
+
+
 def install(app: FastAPI, settings: Settings) -> None:
-    app.state.rate_limit = RateLimit(settings.rate_limit)
+    app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     if settings.cors_origins:
         # Closed by default: without origins no CORS header is sent and browsers refuse other sites.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestLimits, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
+    )

@@ -7,21 +7,38 @@ alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
 Every method takes the caller's ``groups`` (None when auth is off: everything is readable). They go
 into the Chroma query and the BM25 mask, so a passage outside them is never scored, fetched or
 returned.
+
+Every search is a consistent read of the store (``cited/store.py``): versions the state record
+hides are dropped, and a search that overlapped a write of that record is done again, so a
+document is seen in its old or its new version, never half of one or both. When the store's
+generation moves (an ingest here, or in another process against the same Chroma server), the BM25
+index is refreshed from the store in the background; until then, the old one answers, with
+hidden and deleted chunks dropped.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
 from cited.embedding import Embedder, MultilingualEmbedder
-from cited.lexical import LexicalIndex
+from cited.lexical import LexicalIndex, open_lexical, sync_lexical
 from cited.settings import Settings
-from cited.store import ChunkStore, ScoredChunk, document_of
+from cited.store import ChunkStore, ScoredChunk, StoreState, document_of
 from service.hybrid import fuse
+
+log = logging.getLogger("cited")
+T = TypeVar("T")
+# Searches retried when each overlaps a write of the state record; writes come seconds apart
+# (one per published group), so a second try almost always succeeds.
+_READ_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,8 @@ class Retriever:
         self.store = store
         self.lexical = lexical
         self.multilingual = multilingual
+        self._lexical_generation = store.state().generation
+        self._refreshing = threading.Lock()
         # e5 embeds the question on its own thread while MiniLM and BM25 work on this one. Both
         # engines release the GIL, so they overlap where there are spare cores; on 2 cores, where
         # each wants both, they mostly do not (measured: e5 adds about 20 ms per query).
@@ -54,11 +73,58 @@ class Retriever:
     def uses_multilingual(self) -> bool:
         return self.multilingual is not None and self.settings.fusion_multilingual > 0
 
+    # Consistency with concurrent ingests
+    def consistent(self, search: Callable[[StoreState], T]) -> T:
+        """``search(state)`` run until no write of the state record overlapped it."""
+        state = self.store.state()
+        result = search(state)
+        for _ in range(_READ_ATTEMPTS - 1):
+            after = self.store.state()
+            if after.seq == state.seq:
+                break
+            state = after
+            result = search(state)
+        self.follow(state)
+        return result
+
+    def follow(self, state: StoreState, wait: bool = False) -> None:
+        """Refresh BM25 when the store's generation moved (in the background unless ``wait``)."""
+        if state.generation == self._lexical_generation:
+            return
+        if wait:
+            self.refresh_lexical(state.generation)
+        elif not self._refreshing.locked():
+            threading.Thread(
+                target=self.refresh_lexical, args=(state.generation,), name="bm25-refresh", daemon=True
+            ).start()
+
+    def refresh_lexical(self, generation: int) -> None:
+        with self._refreshing:
+            if generation == self._lexical_generation:
+                return
+            started = time.perf_counter()
+            # A new object, swapped in whole: a search running now keeps the index it started with.
+            fresh = open_lexical(self.settings)
+            rebuilt = sync_lexical(self.store, fresh)
+            self.lexical = fresh
+            self._lexical_generation = generation
+            log.info(
+                "BM25 follows store generation %d (%s in %.2f s)",
+                generation,
+                "rebuilt" if rebuilt else "loaded",
+                time.perf_counter() - started,
+            )
+
     def retrieve(self, question: str, k: int, groups: frozenset[str] | None = None) -> Retrieval:
         """The ``k`` best passages; several may come from one document."""
         started = time.perf_counter()
-        vector, ranked = self._ranked(question, k, groups)
-        return Retrieval(self._passages(ranked[:k]), vector, _since(started, "retrieve"))
+
+        def search(state: StoreState) -> Retrieval:
+            vector, ranked = self._ranked(question, k, groups, state)
+            return Retrieval(self._passages(ranked[:k], state), vector)
+
+        found = self.consistent(search)
+        return Retrieval(found.passages, found.query_vector, _since(started, "retrieve"))
 
     def retrieve_documents(
         self, question: str, n: int, chunks_per_document: int = 3, groups: frozenset[str] | None = None
@@ -69,26 +135,63 @@ class Retriever:
         Up to ``n * chunks_per_document`` chunks are ranked to find ``n`` distinct documents.
         """
         started = time.perf_counter()
-        vector, ranked = self._ranked(question, n * chunks_per_document, groups)
-        best: dict[str, tuple[str, float]] = {}
-        for chunk, score in ranked:
-            best.setdefault(document_of(chunk), (chunk, score))
-            if len(best) == n:
-                break
-        return Retrieval(self._passages(list(best.values())), vector, _since(started, "retrieve"))
+
+        def search(state: StoreState) -> Retrieval:
+            vector, ranked = self._ranked(question, n * chunks_per_document, groups, state)
+            best: dict[str, tuple[str, float]] = {}
+            for chunk, score in ranked:
+                best.setdefault(document_of(chunk), (chunk, score))
+                if len(best) == n:
+                    break
+            return Retrieval(self._passages(list(best.values()), state), vector)
+
+        found = self.consistent(search)
+        return Retrieval(found.passages, found.query_vector, _since(started, "retrieve"))
 
     def _ranked(
-        self, question: str, k: int, groups: frozenset[str] | None
+        self, question: str, k: int, groups: frozenset[str] | None, state: StoreState
     ) -> tuple[np.ndarray | None, list[tuple[str, float]]]:
         """The question's MiniLM vector (when used) and the best ``k`` (chunk id, score) pairs."""
         mode = self.settings.retrieval
         if mode == "bm25":
-            return None, [(h.chunk_id, h.score) for h in self.lexical.search(question, k, groups)]
+            return None, self._lexical(question, k, groups, state)
         if mode == "dense":
             vector = self.embedder.embed_query(question)
-            return vector, self.store.nearest(vector, k, groups=groups)
-        vector, lists = self.candidates(question, max(k, self.settings.candidates), groups)
+            return vector, self._nearest(vector, k, groups, state)
+        vector, lists = self.candidates(question, max(k, self.settings.candidates), groups, state)
         return vector, fuse(lists, self.weights, self.settings.fusion_window)[:k]
+
+    def _nearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        groups: frozenset[str] | None,
+        state: StoreState,
+        multilingual: bool = False,
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest visible chunks. Hidden ones exist only while an ingest publishes a
+        group, so the search then asks for more, and for everything if that was not enough."""
+        if not state.hidden:
+            return self.store.nearest(vector, k, multilingual, groups)
+        hits = [h for h in self.store.nearest(vector, 2 * k, multilingual, groups) if state.visible(h[0])]
+        if len(hits) < k:
+            everything = self.store.count()
+            hits = [
+                h for h in self.store.nearest(vector, everything, multilingual, groups) if state.visible(h[0])
+            ]
+        return hits[:k]
+
+    def _lexical(
+        self, question: str, k: int, groups: frozenset[str] | None, state: StoreState
+    ) -> list[tuple[str, float]]:
+        lexical = self.lexical  # one index for the whole search, even if a refresh swaps it
+        depth = k if not state.hidden and state.generation == self._lexical_generation else 2 * k
+        hits = [
+            (h.chunk_id, h.score)
+            for h in lexical.search(question, depth, groups)
+            if state.visible(h.chunk_id)
+        ]
+        return hits[:k]
 
     @property
     def weights(self) -> dict[str, float]:
@@ -99,23 +202,28 @@ class Retriever:
         }
 
     def candidates(
-        self, question: str, depth: int, groups: frozenset[str] | None = None
+        self,
+        question: str,
+        depth: int,
+        groups: frozenset[str] | None = None,
+        state: StoreState | None = None,
     ) -> tuple[np.ndarray, dict[str, list[tuple[str, float]]]]:
         """The question's MiniLM vector and each voter's (chunk id, score) list, best first."""
         pending = None
         if self.uses_multilingual and self._pool is not None and self.multilingual is not None:
             pending = self._pool.submit(self.multilingual.embed_query, question)
+        state = state or self.store.state()
         vector = self.embedder.embed_query(question)
         lists = {
-            "dense": self.store.nearest(vector, depth, groups=groups),
-            "bm25": [(h.chunk_id, h.score) for h in self.lexical.search(question, depth, groups)],
+            "dense": self._nearest(vector, depth, groups, state),
+            "bm25": self._lexical(question, depth, groups, state),
         }
         if pending is not None:
-            lists["multilingual"] = self.store.nearest(pending.result(), depth, True, groups)
+            lists["multilingual"] = self._nearest(pending.result(), depth, groups, state, multilingual=True)
         return vector, lists
 
-    def _passages(self, ranked: list[tuple[str, float]]) -> list[ScoredChunk]:
-        chunks = self.store.fetch([chunk_id for chunk_id, _ in ranked])
+    def _passages(self, ranked: list[tuple[str, float]], state: StoreState) -> list[ScoredChunk]:
+        chunks = self.store.fetch([chunk_id for chunk_id, _ in ranked if state.visible(chunk_id)])
         # An id the store no longer holds (deleted since the index was read) is skipped.
         return [ScoredChunk(chunks[i], score) for i, score in ranked if i in chunks]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cited.store import ScoredChunk
@@ -167,6 +169,41 @@ class DocumentInfo(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentInfo]
+
+
+class DocumentChange(BaseModel):
+    """What an upload or a delete did to the index."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "status": "added",
+                    "document_id": "3f2a9c0d1b7e4a55",
+                    "source": "uploads/strategy-2026.pdf",
+                    "title": "Strategy 2026",
+                    "chunks": 14,
+                    "groups": ["everyone"],
+                    "removed_sources": [],
+                }
+            ]
+        }
+    }
+
+    status: Literal["added", "replaced", "unchanged", "duplicate", "removed"] = Field(
+        ...,
+        description=(
+            "added / replaced (new bytes under that name) / unchanged (the same bytes again) / "
+            "duplicate (the same bytes are already indexed under another name; that one is shown) / "
+            "removed."
+        ),
+    )
+    document_id: str
+    source: str = Field(..., description="Path inside the corpus folder.")
+    title: str
+    chunks: int = Field(..., description="Passages indexed (0 once removed).")
+    groups: list[str] = Field(..., description="Who may read it (access.yaml).")
+    removed_sources: list[str] = Field([], description="Files taken out of the corpus folder by a delete.")
 
 
 class Health(BaseModel):

@@ -1,0 +1,196 @@
+"""Changing the corpus over HTTP: upload a document, delete one.
+
+The index follows a folder (the one `cited ingest` last synced, recorded in the manifest), so an
+upload is a file written into that folder and a delete is a file taken out of it, each followed by
+the same sync as `cited ingest`, limited to that file: the folder stays the truth, and the next
+full ingest agrees with what the API did. Uploads go to ``uploads/`` in that folder, where
+``access.yaml`` can give them their own groups.
+
+Nothing is lost to a bad upload: the file is parsed before it replaces anything, and if the sync
+cannot run, the previous file is put back. A deleted file is moved to ``<data dir>/deleted/``, not
+erased.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cited.records import now
+from cited.settings import Settings
+from ingest.access import AccessPolicy, AccessPolicyError, load_policy
+from ingest.loading import FileSource, UnreadableFileError, load
+from ingest.manifest import Manifest
+from ingest.sync import IngestBusyError, Ingestor, IngestReport
+from service.answers import AnswerService
+from service.filenames import safe_upload_name
+
+UPLOAD_FOLDER = "uploads"
+
+
+class CorpusChangeError(Exception):
+    """An upload or delete refused; ``status`` and ``code`` go to the client with the message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str  # added | replaced | unchanged | duplicate | removed
+    document_id: str
+    source: str
+    title: str
+    chunks: int
+    groups: tuple[str, ...]
+    removed_sources: tuple[str, ...] = ()
+
+
+class CorpusChanges:
+    def __init__(self, settings: Settings, service: AnswerService) -> None:
+        self.settings = settings
+        self.service = service
+        self.manifest = Manifest(settings.manifest_path)
+        self._ingestor: Ingestor | None = None
+
+    @property
+    def ingestor(self) -> Ingestor:
+        if self._ingestor is None:
+            self._ingestor = Ingestor(
+                self.settings, self.service.embedder, self.service.store, self.service.retriever.multilingual
+            )
+        return self._ingestor
+
+    def root(self) -> Path:
+        """The folder the index follows: the last one ingested, else CITED_CORPUS_DIR."""
+        recorded = self.manifest.root()
+        root = Path(recorded) if recorded else self.settings.corpus_dir.resolve()
+        if not root.is_dir():
+            raise CorpusChangeError(
+                409,
+                "corpus_missing",
+                f"the folder this index follows ({root}) is not on this machine; run the API where "
+                "that folder is, or `cited ingest` a folder here first",
+            )
+        return root
+
+    # Upload
+    def upload(self, filename: str, data: bytes, groups: frozenset[str] | None) -> Change:
+        from service.filenames import BadFileNameError
+
+        try:
+            name = safe_upload_name(filename)
+        except BadFileNameError as exc:
+            status, code = (415, "unsupported_type") if exc.unsupported_type else (422, "bad_file_name")
+            raise CorpusChangeError(status, code, str(exc)) from None
+        if len(data) > self.settings.max_upload_bytes:
+            raise CorpusChangeError(
+                413, "file_too_large", f"the file is over {self.settings.max_upload_bytes} bytes; split it"
+            )
+        root = self.root()
+        source = f"{UPLOAD_FOLDER}/{name}"
+        try:
+            policy = load_policy(root, self.settings.default_groups)
+        except AccessPolicyError as exc:
+            raise CorpusChangeError(409, "access_rules_invalid", str(exc)) from None
+        readers = policy.groups_for(source)
+        if groups is not None and groups.isdisjoint(readers):
+            raise CorpusChangeError(
+                403,
+                "forbidden",
+                f"documents uploaded as {source} are readable by {', '.join(readers)} (access.yaml), "
+                "and you are in none of those groups",
+            )
+        target = root / UPLOAD_FOLDER / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Parsed before it replaces anything: a broken file never costs the previous version.
+        staged = self._stage(target.parent, name, data)
+        try:
+            load(staged, target.parent)
+        except UnreadableFileError as exc:
+            staged.unlink(missing_ok=True)
+            raise CorpusChangeError(422, "unreadable_file", f"{name}: {exc}") from None
+        previous = target.read_bytes() if target.exists() else None
+        staged.replace(target)
+        try:
+            report = self._sync([FileSource(target, root)], {source}, policy)
+        except CorpusChangeError:
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(previous)
+            raise
+        return self._upload_result(report, source, readers)
+
+    @staticmethod
+    def _stage(folder: Path, name: str, data: bytes) -> Path:
+        # Hidden (leading dot): a concurrent `cited ingest` never picks up a half-written file.
+        handle, path = tempfile.mkstemp(prefix=".upload-", suffix=Path(name).suffix, dir=folder)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        return Path(path)
+
+    def _upload_result(self, report: IngestReport, source: str, readers: tuple[str, ...]) -> Change:
+        if report.failed:
+            raise CorpusChangeError(422, "unreadable_file", f"{source}: {report.failed[0][1]}")
+        documents = {d.source: d for d in self.service.store.documents()}
+        if report.duplicates:
+            original = report.duplicates[0][1]
+            stored = documents[original]
+            status = "duplicate"
+        else:
+            stored = documents[source]
+            status = (
+                "added"
+                if report.added
+                else "replaced"
+                if (report.replaced or report.reindexed)
+                else "unchanged"
+            )
+        return Change(status, stored.document_id, stored.source, stored.title, stored.chunks, readers)
+
+    # Delete
+    def delete(self, document_id: str, groups: frozenset[str] | None) -> Change:
+        readable = {d.document_id: d for d in self.service.store.documents(groups)}
+        stored = readable.get(document_id)
+        if stored is None:
+            # The same answer whether it does not exist or the caller may not read it.
+            raise CorpusChangeError(
+                404, "document_not_found", f"no document {document_id!r}; GET /documents lists them"
+            )
+        root = self.root()
+        sources = sorted(
+            {stored.source}
+            | {f.source for f in self.manifest.files().values() if f.document_id == document_id}
+        )
+        trash = self.settings.data_dir / "deleted" / now().replace(":", "")
+        moved: list[tuple[Path, Path]] = []
+        for source in sources:
+            path = root / source
+            if path.is_file():
+                keep = trash / source
+                keep.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, keep)
+                moved.append((path, keep))
+        try:
+            self._sync([], set(sources), None)
+        except CorpusChangeError:
+            for path, keep in moved:
+                shutil.move(keep, path)
+            raise
+        return Change("removed", document_id, stored.source, stored.title, 0, (), tuple(sources))
+
+    def _sync(self, items: list[FileSource], scope: set[str], policy: AccessPolicy | None) -> IngestReport:
+        try:
+            report = self.ingestor.sync(items, policy=policy, scope=scope)
+        except IngestBusyError as exc:
+            raise CorpusChangeError(503, "ingest_busy", str(exc)) from None
+        # This worker answers from the new version at once; others follow within seconds.
+        self.service.retriever.follow(self.service.store.state(), wait=True)
+        return report
