@@ -118,13 +118,27 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: CITED_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: CITED_PORT or 8000).")] = None,
     data_dir: DataDirOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (more than 1 needs a Chroma server).")
+    ] = 1,
 ) -> None:
     """Serve the API (/ask, /documents, /health, /docs) and the page (/ui)."""
+    import os
+
     import uvicorn
 
     from service.app import create_app
 
     settings = _settings(data_dir)
+    if workers > 1 and settings.chroma_host is None:
+        typer.secho(
+            "error: several workers cannot share the embedded store (each would keep its own copy of "
+            "the vector index). Run a Chroma server (`chroma run --path DIR --port 8001`) and set "
+            "CITED_CHROMA_HOST=127.0.0.1 (README, 'Scaling out').",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     if not _is_loopback(settings.host) and not settings.auth:
         typer.secho(
@@ -136,7 +150,19 @@ def serve(
         )
         raise typer.Exit(2)
     typer.echo(f"Cited on http://{settings.host}:{settings.port}  (page: /ui, API docs: /docs)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return
+    # Each worker process builds its own app from the environment, so the options go there.
+    os.environ["CITED_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 @app.command()
@@ -248,7 +274,8 @@ def bench_ingest(
     typer.echo(json.dumps({k: v for k, v in table.items() if k != "builds"}, indent=2))
     for name, row in table["builds"].items():  # type: ignore[attr-defined]
         typer.echo(
-            f"{name:<12} raw {row['raw_chunks_per_s']} chunks/s  ingest {row['ingest_chunks_per_s']} chunks/s  "
+            f"{name:<12} raw {row['raw_chunks_per_s']} chunks/s  "
+            f"ingest {row['ingest_chunks_per_s']} chunks/s  "
             f"median ratio {row['median_ratio']}  nDCG@10 {row['ndcg_10']}"
         )
     typer.echo(f"report: {reports}/ingest-{table['dataset']}.md")

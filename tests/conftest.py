@@ -6,7 +6,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -16,7 +19,7 @@ import cited  # noqa: F401  (offline environment before any model library loads)
 from cited.embedding import Embedder
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
-from evals.live_server import LiveServer
+from evals.live_server import LiveServer, free_port
 from ingest.sync import Ingestor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,10 +58,75 @@ def embedder() -> Embedder:
     return Embedder()
 
 
+@dataclass(frozen=True)
+class ChromaServer:
+    """A real `chroma run` on a loopback port, shared by the session; tests isolate themselves
+    by collection name."""
+
+    host: str
+    port: int
+
+    def settings(self, **overrides: object) -> dict[str, object]:
+        return {
+            "chroma_host": self.host,
+            "chroma_port": self.port,
+            "collection": f"t-{uuid.uuid4().hex[:12]}",
+            **overrides,
+        }
+
+    def env(self, collection: str) -> dict[str, str]:
+        return {
+            "CITED_CHROMA_HOST": self.host,
+            "CITED_CHROMA_PORT": str(self.port),
+            "CITED_COLLECTION": collection,
+        }
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    chroma = Path(sys.executable).parent / "chroma"
+    port = free_port()
+    log = tmp_path_factory.mktemp("chroma-log") / "chroma.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"chroma run did not start: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+        yield ChromaServer("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def backend() -> str:
+    """Which store the settings of `make_settings` use; test modules that run against both
+    override it with a parametrized fixture of the same name."""
+    return "embedded"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Callable[..., Settings]:
+    server: ChromaServer | None = (
+        request.getfixturevalue("chroma_server") if backend == "chroma-server" else None
+    )
+    collection: dict[str, object] = server.settings() if server else {}
+
     def make(**overrides: object) -> Settings:
         values: dict[str, object] = {"data_dir": tmp_path / "data", "corpus_dir": tmp_path / "corpus"}
+        values.update(collection)
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 

@@ -1,5 +1,6 @@
 """Sync of a folder into the real Chroma store, with the real embedder."""
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,9 +11,16 @@ from cited.embedding import Embedder
 from cited.settings import Settings
 from cited.store import open_store
 from ingest.loading import load
+from ingest.manifest import Manifest
 from ingest.sync import IngestError, Ingestor
-from tests.conftest import CEO_DOC, HR_DOC, chunk_texts
+from tests.conftest import CEO_DOC, HR_DOC, ROOT, chunk_texts
 from tests.documents import write_pdf
+
+
+@pytest.fixture(params=["embedded", "chroma-server"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every sync case runs against the embedded store and against a real Chroma server."""
+    return str(request.param)
 
 
 def test_ingesting_twice_adds_nothing(ingestor: Ingestor, corpus: Path) -> None:
@@ -157,3 +165,75 @@ def test_refuses_to_empty_the_index_from_an_empty_or_missing_folder(ingestor: In
     with pytest.raises(IngestError, match="is not a folder"):
         ingestor.run(tmp_path / "no-such-folder")
     assert ingestor.store.count() == count
+
+
+def test_the_manifest_records_hash_chunk_ids_and_time_of_each_document(
+    ingestor: Ingestor, corpus: Path
+) -> None:
+    import hashlib
+
+    ingestor.run(corpus)
+    records = {r.source: r for r in Manifest(ingestor.settings.manifest_path).documents().values()}
+    assert set(records) == {CEO_DOC, HR_DOC}
+    hr = records[HR_DOC]
+    assert hr.sha256 == hashlib.sha256((corpus / HR_DOC).read_bytes()).hexdigest()
+    stored = set(ingestor.store._collection.get(where={"source": HR_DOC})["ids"])
+    assert set(hr.chunk_ids) == stored and hr.ingested_at.startswith("20")
+    assert Manifest(ingestor.settings.manifest_path).root() == str(corpus.resolve())
+
+
+def test_untouched_files_are_not_even_read_again(ingestor: Ingestor, corpus: Path) -> None:
+    first = ingestor.run(corpus)
+    assert first.files_read == 2
+    # Files older than the racy-time window are trusted by size and modification time.
+    for name in (CEO_DOC, HR_DOC):
+        os.utime(corpus / name, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    assert ingestor.run(corpus).files_read == 2  # their times changed: read once more
+    second = ingestor.run(corpus)
+    assert second.files_read == 0 and sorted(second.unchanged) == [CEO_DOC, HR_DOC]
+    # Same size and time but other bytes is what the hash would catch: a touch makes it read again.
+    (corpus / HR_DOC).write_text("Changed memo\n\nThe group meets on Mondays.\n", encoding="utf-8")
+    assert ingestor.run(corpus).replaced == [HR_DOC]
+
+
+def test_a_dry_run_reports_every_change_and_writes_nothing(ingestor: Ingestor, corpus: Path) -> None:
+    ingestor.run(corpus)
+    manifest = Manifest(ingestor.settings.manifest_path)
+    before = (ingestor.store.state(), sorted(ingestor.store._collection.get()["ids"]), manifest.documents())
+    (corpus / HR_DOC).write_text("Changed memo\n\nThe group meets on Mondays.\n", encoding="utf-8")
+    (corpus / "new.md").write_text("# New\n\nA new plan for the new year.\n", encoding="utf-8")
+    shutil.move(corpus / CEO_DOC, corpus / "ceo.txt")
+    plan = ingestor.run(corpus, dry_run=True)
+    assert plan.dry_run and plan.added == ["new.md"] and plan.replaced == [HR_DOC]
+    assert plan.relocated == [(CEO_DOC, "ceo.txt")] and plan.removed == [] and plan.chunks_written == 0
+    after = (ingestor.store.state(), sorted(ingestor.store._collection.get()["ids"]), manifest.documents())
+    assert after == before
+
+    (corpus / "new.md").unlink()
+    (corpus / "ceo.txt").unlink()
+    assert ingestor.run(corpus, dry_run=True).removed == [CEO_DOC]
+    real = ingestor.run(corpus)
+    assert real.replaced == [HR_DOC] and real.removed == [CEO_DOC]
+
+
+def test_ingest_cli_dry_run_and_a_store_held_by_a_server(tmp_path: Path, corpus: Path, backend: str) -> None:
+    if backend != "embedded":
+        pytest.skip("the serving lock only concerns the embedded store")
+    from cited.store import claim_for_serving
+    from tests.conftest import run_cited
+
+    data = tmp_path / "cli-data"
+    dry = run_cited("ingest", str(corpus), "--data-dir", str(data), "--dry-run", cwd=ROOT)
+    assert dry.returncode == 0, dry.stderr
+    assert f"would be added: {CEO_DOC}" in dry.stdout and "nothing written" in dry.stdout
+    assert not Manifest(data / "manifest.sqlite").documents()
+
+    claim = claim_for_serving(open_store(Settings(data_dir=data)))
+    try:
+        held = run_cited("ingest", str(corpus), "--data-dir", str(data), cwd=ROOT)
+    finally:
+        assert claim is not None
+        claim.release()
+    assert held.returncode == 2 and "POST /documents" in held.stderr
+    done = run_cited("ingest", str(corpus), "--data-dir", str(data), "--no-progress", cwd=ROOT)
+    assert done.returncode == 0 and "2 added" in done.stdout

@@ -1,0 +1,283 @@
+"""Serving that scales out and keeps answering while the documents change.
+
+Everything is real: a `chroma run` server on loopback, `cited serve` worker processes, `cited
+ingest` processes, uploads over HTTP. The consistency checks ask with ``include_retrieved`` and
+fail if any answer shows two versions of one document at once, or any request fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from cited.embedding import Embedder
+from cited.settings import Settings
+from cited.store import open_store
+from evals.live_server import LiveServer, free_port
+from ingest.sync import Ingestor
+from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, run_cited
+
+QUESTION = "When did the Cainiao warehouse in Wuhan reopen?"
+
+
+def release_note(version: int) -> str:
+    """A document of several passages, every one of which names its version."""
+    parts = [f"Release {version} notes\n"]
+    for section in range(6):
+        parts.append(
+            f"In release {version}, section {section} says the Cainiao warehouse in Wuhan reopened "
+            f"after the lockdown, and release {version} moved the freight schedule of route {section}. "
+            + " ".join(f"Release {version} paragraph {section} line {n} covers logistics." for n in range(6))
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+class Worker:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], data_dir: Path) -> None:
+        self.url = url
+        self.process = process
+        self.data_dir = data_dir
+
+
+@contextmanager
+def workers(env: dict[str, str], data_dirs: list[Path], log_dir: Path) -> Iterator[list[Worker]]:
+    """`cited serve` processes, each with its own data directory, all on the same store."""
+    started: list[Worker] = []
+    try:
+        for number, data_dir in enumerate(data_dirs):
+            port = free_port()
+            log = (log_dir / f"worker-{number}.log").open("wb")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "cited.cli", "serve", "--port", str(port),
+                 "--data-dir", str(data_dir)],
+                cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            started.append(Worker(f"http://127.0.0.1:{port}", process, data_dir))
+        deadline = time.monotonic() + 180
+        for worker in started:
+            while True:
+                try:
+                    if httpx.get(f"{worker.url}/health", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert worker.process.poll() is None, (log_dir / "worker-0.log").read_text(errors="replace")
+                assert time.monotonic() < deadline, "a worker did not start"
+                time.sleep(0.3)
+        yield started
+    finally:
+        for worker in started:
+            worker.process.terminate()
+        for worker in started:
+            worker.process.wait(timeout=30)
+
+
+def ask(url: str, question: str) -> dict[str, object]:
+    response = httpx.post(
+        f"{url}/ask", json={"question": question, "top_k": 20, "include_retrieved": True}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def versions_seen(answer: dict[str, object]) -> dict[str, set[str]]:
+    """source -> document ids among the retrieved passages (one id: one version)."""
+    seen: dict[str, set[str]] = {}
+    for passage in answer["retrieved"]:  # type: ignore[union-attr]
+        seen.setdefault(passage["source"], set()).add(passage["document_id"])  # type: ignore[index]
+    return seen
+
+
+def release_numbers(answer: dict[str, object], source: str) -> set[int]:
+    """The release numbers named by the retrieved passages of ``source``."""
+    import re
+
+    numbers: set[int] = set()
+    for passage in answer["retrieved"]:  # type: ignore[union-attr]
+        if passage["source"] == source:  # type: ignore[index]
+            numbers.update(int(n) for n in re.findall(r"[Rr]elease (\d+)", passage["text"]))  # type: ignore[index]
+    return numbers
+
+
+class Hammer:
+    """Threads asking ``question`` of every URL until stopped; records failures and mixed versions."""
+
+    def __init__(
+        self, urls: list[str], question: str, check: Callable[[dict[str, object]], str | None]
+    ) -> None:
+        self.urls = urls
+        self.question = question
+        self.check = check
+        self.answers = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._loop, args=(url,)) for url in urls]
+
+    def _loop(self, url: str) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            while not self._stop.is_set():
+                try:
+                    response = client.post(
+                        "/ask", json={"question": self.question, "top_k": 20, "include_retrieved": True}
+                    )
+                except httpx.HTTPError as exc:
+                    self.failures.append(f"{url}: {exc!r}")
+                    continue
+                if response.status_code != 200:
+                    self.failures.append(f"{url}: {response.status_code} {response.text[:200]}")
+                    continue
+                problem = self.check(response.json())
+                if problem:
+                    self.failures.append(f"{url}: {problem}")
+                self.answers += 1
+
+    def wait_for(self, more: int, timeout: float = 60) -> None:
+        """Block until ``more`` further answers have come back."""
+        target = self.answers + more
+        deadline = time.monotonic() + timeout
+        while self.answers < target:
+            assert time.monotonic() < deadline, f"only {self.answers} answers; failures: {self.failures[:3]}"
+            time.sleep(0.05)
+
+    def __enter__(self) -> Hammer:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=120)
+
+
+def one_version_of(source: str) -> Callable[[dict[str, object]], str | None]:
+    def check(answer: dict[str, object]) -> str | None:
+        mixed = {s: ids for s, ids in versions_seen(answer).items() if len(ids) > 1}
+        if mixed:
+            return f"two versions at once: {mixed}"
+        numbers = release_numbers(answer, source)
+        if len(numbers) > 1:
+            return f"passages of releases {sorted(numbers)} of {source} together"
+        return None
+
+    return check
+
+
+def bm25_ids(data_dir: Path) -> set[str]:
+    """The chunk ids of a worker's current BM25 index."""
+    import json
+
+    pointer = data_dir / "bm25" / "CURRENT"
+    if not pointer.exists():
+        return set()
+    ids = data_dir / "bm25" / pointer.read_text().strip() / "ids.json"
+    return set(json.loads(ids.read_text())) if ids.exists() else set()
+
+
+def test_queries_never_fail_or_see_half_a_document_while_uploads_replace_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Embedded store, one server: each upload replaces a document of several passages while two
+    threads ask."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, rate_limit="100000/minute")
+    Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    with LiveServer(settings) as server, server.client() as api:
+        first = api.post("/documents", files={"file": ("notes.txt", release_note(0).encode())})
+        assert first.status_code == 201 and first.json()["chunks"] >= 3, first.text
+        check = one_version_of("uploads/notes.txt")
+        with Hammer([server.url, server.url], "What did the release move?", check) as hammer:
+            for version in range(1, 7):
+                sent = api.post("/documents", files={"file": ("notes.txt", release_note(version).encode())})
+                assert sent.status_code == 201 and sent.json()["status"] == "replaced", sent.text
+                hammer.wait_for(3)  # questions keep coming between (and during) the uploads
+        assert hammer.failures == [], hammer.failures[:5]
+        assert hammer.answers >= 18
+        final = ask(server.url, "What did release 6 move?")
+        assert release_numbers(final, "uploads/notes.txt") == {6}
+
+
+def test_two_workers_on_one_chroma_server_stay_consistent(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    collection = chroma_server.settings()["collection"]
+    env = {**chroma_server.env(str(collection)), "CITED_RATE_LIMIT": "100000/minute"}
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "release-notes.txt").write_text(release_note(0), encoding="utf-8")
+    for n in range(12):
+        (corpus / f"filler-{n}.txt").write_text(
+            release_note(100 + n).replace("Cainiao", "Hema"), encoding="utf-8"
+        )
+
+    first = run_cited("ingest", str(corpus), "--data-dir", str(tmp_path / "ingest-data"), "--no-progress",
+                      cwd=ROOT, env={**os.environ, **env})  # fmt: skip
+    assert first.returncode == 0, first.stderr
+
+    data_dirs = [tmp_path / "worker-a", tmp_path / "worker-b"]  # separate: each rebuilds its own BM25
+    with workers({**env, "CITED_CORPUS_DIR": str(corpus)}, data_dirs, tmp_path) as (a, b):
+        question = "What did release 0 move?"
+        answer_a, answer_b = ask(a.url, question), ask(b.url, question)
+        assert answer_a["answer"] == answer_b["answer"] and answer_a["citations"] == answer_b["citations"]
+
+        # An ingest process changes the store under both workers while they answer.
+        (corpus / "release-notes.txt").write_text(release_note(1), encoding="utf-8")
+        (corpus / CEO_DOC).unlink()
+        for n in range(12, 20):
+            (corpus / f"filler-{n}.txt").write_text(
+                release_note(100 + n).replace("Cainiao", "Hema"), encoding="utf-8"
+            )
+        with Hammer(
+            [a.url, b.url], "What did the release move?", one_version_of("release-notes.txt")
+        ) as hammer:
+            small_groups = {**os.environ, **env, "CITED_WRITE_BATCH_CHUNKS": "8"}
+            changed = run_cited("ingest", str(corpus), "--data-dir", str(tmp_path / "ingest-data"),
+                                "--no-progress", cwd=ROOT, env=small_groups)  # fmt: skip
+            assert changed.returncode == 0, changed.stderr
+            hammer.wait_for(4)
+        assert hammer.failures == [], hammer.failures[:5]
+        assert hammer.answers > 10
+
+        # Both follow: the new version, the new documents, and the removed one gone, in BM25 too.
+        for worker in (a, b):
+            answer = ask(worker.url, "What did release 1 move?")
+            assert release_numbers(answer, "release-notes.txt") == {1}
+            listed = {d["source"] for d in httpx.get(f"{worker.url}/documents").json()["documents"]}
+            assert "filler-19.txt" in listed and CEO_DOC not in listed
+        # Worker B never wrote the store, yet its own BM25 index now lists exactly the store's chunks.
+        store = open_store(Settings(**chroma_server.settings(collection=collection)))  # type: ignore[arg-type]
+        expected = {chunk_id for chunk_id, _ in store.inventory()}
+        deadline = time.monotonic() + 60
+        while bm25_ids(b.data_dir) != expected:
+            assert time.monotonic() < deadline, "worker B's BM25 never caught up with the store"
+            time.sleep(0.5)
+
+        # An upload through one worker is answered by the other.
+        note = "Logistics note\n\nThe Cainiao warehouse in Wuhan reopened on 14 March with 420 staff.\n"
+        sent = httpx.post(f"{a.url}/documents", files={"file": ("logistics.txt", note.encode())}, timeout=120)
+        assert sent.status_code == 201, sent.text
+        deadline = time.monotonic() + 60
+        while "14 March" not in str(ask(b.url, QUESTION)["answer"]):
+            assert time.monotonic() < deadline, "worker B never saw the upload"
+            time.sleep(0.5)
+        assert (corpus / "uploads" / "logistics.txt").is_file()
+        gone = httpx.delete(f"{b.url}/documents/{sent.json()['document_id']}", timeout=120)
+        assert gone.status_code == 200, gone.text
+        listed = {d["source"] for d in httpx.get(f"{a.url}/documents").json()["documents"]}
+        assert "uploads/logistics.txt" not in listed
+        assert "14 March" not in str(ask(a.url, QUESTION)["answer"])
+
+
+def test_serve_refuses_several_workers_on_an_embedded_store(tmp_path: Path) -> None:
+    result = run_cited("serve", "--workers", "2", "--data-dir", str(tmp_path / "data"), cwd=ROOT)
+    assert result.returncode == 2 and "CITED_CHROMA_HOST" in result.stderr
