@@ -281,3 +281,39 @@ def test_two_workers_on_one_chroma_server_stay_consistent(
 def test_serve_refuses_several_workers_on_an_embedded_store(tmp_path: Path) -> None:
     result = run_cited("serve", "--workers", "2", "--data-dir", str(tmp_path / "data"), cwd=ROOT)
     assert result.returncode == 2 and "CITED_CHROMA_HOST" in result.stderr
+
+
+def test_a_reader_sees_one_version_while_an_ingest_is_stopped_mid_publish(
+    tmp_path: Path, chroma_server: ChromaServer, embedder: Embedder
+) -> None:
+    """Freeze an ingest between its steps (by killing it there) and ask: both versions of the
+    document are in the store at those moments, and the reader must see exactly one."""
+    server_settings = chroma_server.settings()
+    env = {**os.environ, **chroma_server.env(str(server_settings["collection"]))}
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "release-notes.txt").write_text(release_note(0), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, rate_limit="100000/minute",
+                        **server_settings)  # type: ignore[arg-type]  # fmt: skip
+    Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    (corpus / "release-notes.txt").write_text(release_note(1), encoding="utf-8")
+    question = "What did the release move?"
+
+    def ingest(crash_at: str | None) -> int:
+        extra = {"CITED_CRASH_AT": crash_at} if crash_at else {}
+        args = ("ingest", str(corpus), "--data-dir", str(settings.data_dir), "--no-progress")
+        return run_cited(*args, cwd=ROOT, env={**env, **extra}).returncode
+
+    with LiveServer(settings) as server:
+        # Killed after writing release 1, before publishing it: both are stored, 1 is hidden.
+        assert ingest("written:1") == -9
+        store = open_store(settings)
+        assert store.state().hidden and len(store.documents()) == 3
+        assert release_numbers(ask(server.url, question), "release-notes.txt") == {0}
+        # Killed after publishing release 1, before deleting release 0: 0 is hidden now.
+        assert ingest("published:1") == -9
+        assert store.state().hidden
+        assert release_numbers(ask(server.url, question), "release-notes.txt") == {1}
+        assert ingest(None) == 0
+        assert not store.state().hidden
+        assert release_numbers(ask(server.url, question), "release-notes.txt") == {1}
