@@ -508,6 +508,9 @@ def users_add(
     name: Annotated[str, typer.Argument(help="The login name.")],
     groups: Annotated[str, typer.Option(help="Comma-separated groups whose documents the user reads.")],
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+    can_upload: Annotated[
+        bool, typer.Option("--can-upload", help="Let the user add and replace documents from the page.")
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Create or replace a page user; the password is asked for (or read from stdin) and stored hashed."""
@@ -519,11 +522,11 @@ def users_add(
         else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
     try:
-        user = UserStore(_settings(data_dir).users_path).add(name, password, _split(groups))
+        user = UserStore(_settings(data_dir).users_path).add(name, password, _split(groups), can_upload)
     except UserRequestError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"user {user.name}: groups {list(user.groups)}")
+    typer.echo(f"user {user.name}: groups {list(user.groups)}{' (can upload)' if user.can_upload else ''}")
 
 
 @users_app.command("list")
@@ -532,7 +535,8 @@ def users_list(data_dir: DataDirOption = None) -> None:
     from cited.users import UserStore
 
     for u in UserStore(_settings(data_dir).users_path).users():
-        typer.echo(f"{u.name}  groups={','.join(u.groups)}  created {u.created}")
+        upload = "  can upload" if u.can_upload else ""
+        typer.echo(f"{u.name}  groups={','.join(u.groups)}{upload}  created {u.created}")
 
 
 @users_app.command("remove")

@@ -32,6 +32,7 @@ class PageUser:
     digest: str
     groups: tuple[str, ...]
     created: str
+    can_upload: bool = False  # may add and replace documents from the page (the `ingest` scope)
 
 
 def _hash(password: str, salt: str) -> str:
@@ -54,7 +55,7 @@ class UserStore:
         digest = _hash(password, user.salt if user else "00" * 16)
         return user if user and hmac.compare_digest(user.digest, digest) else None
 
-    def add(self, name: str, password: str, groups: list[str]) -> PageUser:
+    def add(self, name: str, password: str, groups: list[str], can_upload: bool = False) -> PageUser:
         if not USER_NAME.match(name):
             raise UserRequestError(f"{name!r} is not a user name (letters, digits, '.', '_', '@', '-')")
         if len(password) < MIN_PASSWORD:
@@ -64,7 +65,7 @@ class UserStore:
         except InvalidGroupsError as exc:
             raise UserRequestError(str(exc)) from None
         salt = secrets.token_hex(16)
-        user = PageUser(name, salt, _hash(password, salt), checked, now())
+        user = PageUser(name, salt, _hash(password, salt), checked, now(), can_upload)
         with self.file.lock:
             others = [asdict(u) for u in self.users() if u.name != name]
             self.file.save([*others, asdict(user)])

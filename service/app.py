@@ -58,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from ui.page import mount
 
-    mount(app, service, UserStore(settings.users_path) if settings.auth else None)
+    users = UserStore(settings.users_path) if settings.auth else None
+    mount(app, service, users, app.state.changes, settings.max_upload_bytes)
     return app

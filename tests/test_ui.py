@@ -4,6 +4,7 @@ Chromium comes from Debian's package (``.ci/run`` installs it); when it is missi
 rather than skip, because a page that was never opened in a browser is not known to work.
 """
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from cited.embedding import Embedder
+from cited.settings import Settings
+from cited.store import open_store
 from cited.users import UserStore
 from evals.live_server import LiveServer
+from ingest.sync import Ingestor
 from service.schemas import AskResponse, Citation
-from tests.conftest import ROOT
+from tests.conftest import CORPUS, ROOT
 from tests.documents import BOARD_DOC, ingest_with_auth
 from ui.render import answer_html, passages_html
 
@@ -127,6 +132,7 @@ def login_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     users = UserStore(settings.users_path)
     users.add("mei", "board-member-password", ["board"])
     users.add("tom", "staff-member-password", ["everyone"])
+    users.add("ana", "editor-member-password", ["everyone"], can_upload=True)
     with LiveServer(settings) as running:
         yield running
 
@@ -167,3 +173,60 @@ def test_the_page_asks_for_a_login_and_shows_each_user_only_their_groups_documen
     expect(board.locator("#cited-answer-box")).to_contain_text("Lumenfield")
     expect(board.locator("#cited-passages-box")).to_contain_text(BOARD_DOC)
     board.context.close()
+
+
+def test_only_users_who_may_upload_see_the_upload_box(browser: Browser, login_server: LiveServer) -> None:
+    staff = log_in(browser, login_server.url, "tom", "staff-member-password")
+    staff.locator("#cited-question textarea").wait_for(timeout=30_000)
+    staff.wait_for_load_state("networkidle")
+    expect(staff.get_by_text("Add or replace a document")).to_have_count(0)
+    staff.context.close()
+
+    editor = log_in(browser, login_server.url, "ana", "editor-member-password")
+    expect(editor.get_by_text("Add or replace a document")).to_be_visible(timeout=30_000)
+    editor.context.close()
+
+
+# --- adding a document from the page ----------------------------------------------------------
+
+
+def test_a_document_added_on_the_page_is_answerable_at_once(
+    browser: Browser, tmp_path: Path, embedder: Embedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, rate_limit="100000/minute")
+    Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    note = tmp_path / "logistics-note.txt"
+    note.write_text(
+        "Logistics note\n\nThe Cainiao warehouse in Wuhan reopened on 14 March with 420 staff.\n",
+        encoding="utf-8",
+    )
+    broken = tmp_path / "board-pack.pdf"
+    broken.write_bytes(b"%PDF-1.7\n1 0 obj <<garbage\n%%EOF")
+    with LiveServer(settings) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(f"{server.url}/ui/", wait_until="networkidle")
+        page.get_by_text("Add or replace a document").click()
+
+        def add(path: Path) -> None:
+            page.locator("#cited-upload input[type=file]").set_input_files(str(path))
+            expect(page.locator("#cited-upload")).to_contain_text(path.name, timeout=30_000)
+            page.locator("#cited-add").click()
+
+        add(broken)
+        expect(page.locator("#cited-added .cited-error")).to_contain_text(
+            "not a readable PDF", timeout=60_000
+        )
+        page.locator("#cited-upload button[aria-label='Clear']").first.click()
+        add(note)
+        expect(page.locator("#cited-added .cited-notice")).to_contain_text(
+            "Added uploads/logistics-note.txt", timeout=60_000
+        )
+        assert (corpus / "uploads" / "logistics-note.txt").is_file()
+        assert not (corpus / "uploads" / "board-pack.pdf").exists()
+        ask(page, "When did the Cainiao warehouse in Wuhan reopen?")
+        expect(page.locator("#cited-answer-box")).to_contain_text("14 March")
+        expect(page.locator("#cited-passages-box")).to_contain_text("uploads/logistics-note.txt")
+        context.close()

@@ -7,17 +7,22 @@ always agree.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from cited.users import UserStore
+from ingest.loading import SUPPORTED_SUFFIXES
 from service.answers import AnswerService, EmptyIndexError
+from service.corpus_changes import CorpusChangeError, CorpusChanges
 from service.schemas import AskRequest
-from ui.render import CSS, answer_html, error_html, passages_html
+from ui.render import CSS, answer_html, error_html, notice_html, passages_html
 
 log = logging.getLogger("cited.ui")
+
+NOT_ADDED = "Not added."
 
 EXAMPLES = [
     "When was the emergency working group set up?",
@@ -46,8 +51,37 @@ def respond(service: AnswerService, question: str, groups: frozenset[str] | None
     return answer_html(response), passages_html(response)
 
 
-def build_page(service: AnswerService, users: UserStore | None = None) -> gr.Blocks:
-    """The page; with ``users`` (auth on) each visitor logs in and reads their groups' documents."""
+def add_document(changes: CorpusChanges, path: str | None, groups: frozenset[str] | None) -> str:
+    """Upload one file from the page through the same path as POST /documents; a message back."""
+    if not path:
+        return error_html("Choose a file first (.txt .md .html .pdf .docx).", NOT_ADDED)
+    file = Path(path)
+    try:
+        change = changes.upload(file.name, file.read_bytes(), groups)
+    except CorpusChangeError as exc:
+        return error_html(exc.message, NOT_ADDED)
+    except Exception:
+        log.exception("the page failed to add %s", file.name)
+        return error_html(
+            "Something went wrong on our side; it has been logged. Please try again.", NOT_ADDED
+        )
+    verbs = {
+        "added": "Added",
+        "replaced": "Replaced",
+        "unchanged": "Already indexed, unchanged:",
+        "duplicate": "Already indexed as",
+    }
+    return notice_html(
+        f"{verbs.get(change.status, change.status)} {change.source} ({change.chunks} passages, readable by "
+        f"{', '.join(change.groups)}). You can ask about it now."
+    )
+
+
+def build_page(
+    service: AnswerService, users: UserStore | None = None, changes: CorpusChanges | None = None
+) -> gr.Blocks:
+    """The page; with ``users`` (auth on) each visitor logs in and reads their groups' documents.
+    With ``changes``, a visitor who may upload (everyone with auth off) can add documents."""
     with gr.Blocks(title="Cited") as page:
         gr.Markdown(
             "# Cited\nAsk about the organisation's documents. Every sentence of the answer is quoted "
@@ -77,10 +111,48 @@ def build_page(service: AnswerService, users: UserStore | None = None) -> gr.Blo
 
         for trigger in (ask.click, question.submit):
             trigger(on_ask, inputs=question, outputs=[answer, passages], api_name=False)
+
+        if changes is not None:
+            with gr.Accordion("Add or replace a document", open=False, visible=users is None) as add_box:
+                upload = gr.File(
+                    label="Document (" + " ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+                    file_types=sorted(SUPPORTED_SUFFIXES),
+                    type="filepath",
+                    elem_id="cited-upload",
+                )
+                add = gr.Button("Add to the documents", elem_id="cited-add")
+                added = gr.HTML(elem_id="cited-added")
+
+            def may_upload(request: gr.Request) -> tuple[bool, frozenset[str] | None]:
+                if users is None:
+                    return True, None
+                user = users.get(request.username or "")
+                return (user is not None and user.can_upload), frozenset(user.groups) if user else frozenset()
+
+            def on_add(path: str | None, request: gr.Request) -> str:
+                allowed, groups = may_upload(request)
+                if not allowed:  # checked here too: a hidden button can still be called
+                    return error_html(
+                        "Your account may not add documents; ask your administrator.", NOT_ADDED
+                    )
+                return add_document(changes, path, groups)
+
+            def on_load(request: gr.Request) -> dict[str, object]:
+                return gr.update(visible=may_upload(request)[0])
+
+            add.click(on_add, inputs=upload, outputs=added, api_name=False)
+            if users is not None:
+                page.load(on_load, outputs=add_box, api_name=False)
     return page
 
 
-def mount(app: FastAPI, service: AnswerService, users: UserStore | None = None) -> None:
+def mount(
+    app: FastAPI,
+    service: AnswerService,
+    users: UserStore | None = None,
+    changes: CorpusChanges | None = None,
+    max_upload_bytes: int | None = None,
+) -> None:
     """Mount the page at /ui; with ``users``, behind Gradio's login, checked against that store."""
 
     def login(name: str, password: str) -> bool:
@@ -88,8 +160,9 @@ def mount(app: FastAPI, service: AnswerService, users: UserStore | None = None) 
 
     gr.mount_gradio_app(
         app,
-        build_page(service, users),
+        build_page(service, users, changes),
         path="/ui",
+        max_file_size=max_upload_bytes,
         css=CSS,
         footer_links=[],
         auth=login if users is not None else None,

@@ -58,16 +58,21 @@ def passages_html(response: AskResponse) -> str:
     return f'<section class="cited-passages"><h3>Cited passages</h3>{cards}</section>'
 
 
-def error_html(message: str) -> str:
-    return f'<div class="cited-error" role="alert"><strong>Could not answer.</strong> {escape(message)}</div>'
+def error_html(message: str, heading: str = "Could not answer.") -> str:
+    return f'<div class="cited-error" role="alert"><strong>{escape(heading)}</strong> {escape(message)}</div>'
+
+
+def notice_html(message: str) -> str:
+    return f'<div class="cited-notice" role="status">{escape(message)}</div>'
 
 
 CSS = """
 .cited-answer { font-size: 1.05rem; line-height: 1.6; }
 .cited-marker { text-decoration: none; font-weight: 600; }
-.cited-notfound, .cited-error { padding: .75rem 1rem; border-radius: .5rem; }
+.cited-notfound, .cited-error, .cited-notice { padding: .75rem 1rem; border-radius: .5rem; }
 .cited-notfound { background: #fff7e0; border: 1px solid #e8c468; color: #5c4300; }
 .cited-error { background: #fdecec; border: 1px solid #e0a0a0; color: #6b1111; }
+.cited-notice { background: #eaf6ec; border: 1px solid #9ccaa5; color: #173d1f; }
 .cited-passage { border: 1px solid #ddd; border-radius: .5rem; padding: .75rem 1rem; margin: .5rem 0; }
 .cited-passage:target { border-color: #3b82f6; box-shadow: 0 0 0 2px #bfdbfe; }
 .cited-where { color: #666; font-size: .85rem; }
