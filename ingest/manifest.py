@@ -92,6 +92,8 @@ class Manifest:
     # Reading
     def generation(self) -> int | None:
         """The store generation this manifest describes; None when it was never written."""
+        if not self.path.exists():
+            return None
         with self._connect() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
             schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -101,11 +103,15 @@ class Manifest:
 
     def root(self) -> str | None:
         """The folder the index follows (the last `cited ingest PATH`), if any."""
+        if not self.path.exists():
+            return None
         with self._connect() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
         return row[0] if row else None
 
     def documents(self) -> dict[str, DocumentRecord]:
+        if not self.path.exists():
+            return {}
         with self._connect() as db:
             chunks: dict[str, list[str]] = {}
             for chunk_id, document_id in db.execute("SELECT chunk_id, document_id FROM chunks"):
@@ -127,6 +133,8 @@ class Manifest:
             }
 
     def files(self) -> dict[str, FileRecord]:
+        if not self.path.exists():
+            return {}
         with self._connect() as db:
             return {
                 row[0]: FileRecord(*row)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -213,7 +213,7 @@ class Ingestor:
         """
         started = time.perf_counter()
         policy = policy or default_policy(self.settings.default_groups)
-        with self._locked():
+        with nullcontext() if dry_run else self._locked():
             if dry_run:
                 stored, files = self._view()
             else:
