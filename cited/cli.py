@@ -192,6 +192,19 @@ def ask(
 
 
 bench = typer.Typer(help="Benchmarks; figures go under reports/.", no_args_is_help=True)
+
+SCIFACT = Path("../shared/benchmarks/scifact")
+DatasetOption = Annotated[
+    Path, typer.Option(help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/).")
+]
+
+
+def _require_beir(dataset: Path) -> None:
+    if not (dataset / "corpus.jsonl").is_file():
+        typer.secho(f"error: {dataset} is not a BEIR dataset (no corpus.jsonl)", fg="red", err=True)
+        raise typer.Exit(2)
+
+
 app.add_typer(bench, name="bench")
 
 
@@ -216,9 +229,7 @@ def bench_ask(
 
 @bench.command("retrieval")
 def bench_retrieval(
-    dataset: Annotated[
-        Path, typer.Option(help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/).")
-    ] = Path("../shared/benchmarks/scifact"),
+    dataset: DatasetOption = SCIFACT,
     max_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N test queries.")] = None,
     max_docs: Annotated[
         int | None, typer.Option(min=1, help="Only their relevant documents plus others up to N.")
@@ -232,9 +243,7 @@ def bench_retrieval(
     """Cited (hybrid, dense, BM25) vs a plain LlamaIndex index: nDCG@10, Recall@100, MRR@10, latency."""
     from evals.retrieval_bench import run
 
-    if not (dataset / "corpus.jsonl").is_file():
-        typer.secho(f"error: {dataset} is not a BEIR dataset (no corpus.jsonl)", fg="red", err=True)
-        raise typer.Exit(2)
+    _require_beir(dataset)
     table = run(dataset, reports, max_queries, max_docs, workdir, tune, get_settings())
     for row in table["systems"]:  # type: ignore[attr-defined]
         typer.echo(
@@ -248,9 +257,7 @@ def bench_retrieval(
 
 @bench.command("ingest")
 def bench_ingest(
-    dataset: Annotated[
-        Path, typer.Option(help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/).")
-    ] = Path("../shared/benchmarks/scifact"),
+    dataset: DatasetOption = SCIFACT,
     slices: Annotated[int, typer.Option(min=1, max=50, help="Slices measured side by side.")] = 4,
     max_docs: Annotated[
         int | None, typer.Option(min=1, help="Only the first N documents (quick runs).")
@@ -263,9 +270,7 @@ def bench_ingest(
     """Whole-ingest throughput vs the raw encoder on the same chunks, per embedder build, and nDCG@10."""
     from evals.ingest_bench import BUILDS, run
 
-    if not (dataset / "corpus.jsonl").is_file():
-        typer.secho(f"error: {dataset} is not a BEIR dataset (no corpus.jsonl)", fg="red", err=True)
-        raise typer.Exit(2)
+    _require_beir(dataset)
     unknown = sorted(set(build or []) - set(BUILDS))
     if unknown:
         typer.secho(f"error: unknown build {unknown}; choose from {list(BUILDS)}", fg="red", err=True)

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cited.keys import SCOPES, KeyStore
+from service.refusals import RefusalError
 from service.schemas import ErrorBody
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `cited keys add`.")
@@ -38,14 +39,11 @@ class Principal:
 LOCAL_USER = Principal("local", None, frozenset(SCOPES))
 
 
-class AuthError(Exception):
+class AuthError(RefusalError):
     """401 or 403, with a code and a message that says what to send instead."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+        super().__init__(status, code, message, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
 
 def _keys(request: Request) -> KeyStore:

@@ -27,18 +27,16 @@ from ingest.manifest import Manifest
 from ingest.sync import IngestBusyError, Ingestor, IngestReport
 from service.answers import AnswerService
 from service.filenames import safe_upload_name
+from service.refusals import RefusalError
 
 UPLOAD_FOLDER = "uploads"
 
 
-class CorpusChangeError(Exception):
-    """An upload or delete refused; ``status`` and ``code`` go to the client with the message."""
+class CorpusChangeError(RefusalError):
+    """An upload or delete refused; a busy ingest (503) tells the client when to retry."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+        super().__init__(status, code, message, {"Retry-After": "5"} if status == 503 else None)
 
 
 @dataclass(frozen=True)

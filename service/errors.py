@@ -11,9 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.answers import EmptyIndexError
-from service.auth import AuthError
-from service.corpus_changes import CorpusChangeError
 from service.hardening import RateLimitedError
+from service.refusals import RefusalError
 from service.schemas import MAX_QUESTION_CHARS, ErrorBody
 
 log = logging.getLogger("cited")
@@ -85,23 +84,15 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _json(exc.status_code, ErrorBody(error=codes.get(exc.status_code, "http_error"), message=message))
 
 
-async def _auth(_: Request, exc: AuthError) -> JSONResponse:
+async def _refusal(_: Request, exc: RefusalError) -> JSONResponse:
     response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message))
-    if exc.status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
+    response.headers.update(exc.headers)
     return response
 
 
 async def _rate_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
     response = _json(429, ErrorBody(error="rate_limited", message=str(exc)))
     response.headers["Retry-After"] = str(exc.retry_after_s)
-    return response
-
-
-async def _corpus_change(_: Request, exc: CorpusChangeError) -> JSONResponse:
-    response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message))
-    if exc.status == 503:
-        response.headers["Retry-After"] = "5"
     return response
 
 
@@ -121,7 +112,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(EmptyIndexError, _empty_index)  # type: ignore[arg-type]
-    app.add_exception_handler(AuthError, _auth)  # type: ignore[arg-type]
+    app.add_exception_handler(RefusalError, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(RateLimitedError, _rate_limited)  # type: ignore[arg-type]
-    app.add_exception_handler(CorpusChangeError, _corpus_change)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
