@@ -82,6 +82,20 @@ class ChromaServer:
         }
 
 
+def wait_until_up(url: str, process: subprocess.Popen[bytes], deadline: float, log: Path) -> None:
+    """Poll ``url`` until it answers 200; fail with the end of the process's log if it dies or
+    the monotonic ``deadline`` passes first."""
+    while True:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not come up: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
     chroma = Path(sys.executable).parent / "chroma"
@@ -94,16 +108,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chroma run did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.2)
+        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, time.monotonic() + 60, log)
         yield ChromaServer("127.0.0.1", port)
     finally:
         process.terminate()

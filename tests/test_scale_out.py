@@ -24,7 +24,7 @@ from cited.settings import Settings
 from cited.store import open_store
 from evals.live_server import LiveServer, free_port
 from ingest.sync import Ingestor
-from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, run_cited
+from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, run_cited, wait_until_up
 
 QUESTION = "When did the Cainiao warehouse in Wuhan reopen?"
 
@@ -42,10 +42,11 @@ def release_note(version: int) -> str:
 
 
 class Worker:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], data_dir: Path) -> None:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], data_dir: Path, log: Path) -> None:
         self.url = url
         self.process = process
         self.data_dir = data_dir
+        self.log = log
 
 
 @contextmanager
@@ -55,24 +56,16 @@ def workers(env: dict[str, str], data_dirs: list[Path], log_dir: Path) -> Iterat
     try:
         for number, data_dir in enumerate(data_dirs):
             port = free_port()
-            log = (log_dir / f"worker-{number}.log").open("wb")
+            log = log_dir / f"worker-{number}.log"
             process = subprocess.Popen(
                 [sys.executable, "-m", "cited.cli", "serve", "--port", str(port),
                  "--data-dir", str(data_dir)],
-                cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
             )  # fmt: skip
-            started.append(Worker(f"http://127.0.0.1:{port}", process, data_dir))
+            started.append(Worker(f"http://127.0.0.1:{port}", process, data_dir, log))
         deadline = time.monotonic() + 180
         for worker in started:
-            while True:
-                try:
-                    if httpx.get(f"{worker.url}/health", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert worker.process.poll() is None, (log_dir / "worker-0.log").read_text(errors="replace")
-                assert time.monotonic() < deadline, "a worker did not start"
-                time.sleep(0.3)
+            wait_until_up(f"{worker.url}/health", worker.process, deadline, worker.log)
         yield started
     finally:
         for worker in started:
