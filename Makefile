@@ -56,6 +56,7 @@ format: install-test
 # the LlamaIndex peer (retrieval), then twice per embedder build (ingest vs raw encoder).
 bench: $(VENV)/.installed-bench
 	$(BIN)/cited bench ask
+	$(BIN)/cited bench page
 	$(BIN)/cited bench retrieval --tune --dataset $(SCIFACT)
 	$(BIN)/cited bench ingest --dataset $(SCIFACT)
 

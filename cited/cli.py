@@ -227,6 +227,28 @@ def bench_ask(
     typer.echo(json.dumps(result, indent=2))
 
 
+@bench.command("page")
+def bench_page(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """What a reader waits for on the page (headless Chromium) next to POST /ask, question by question."""
+    from evals import questions as question_sets
+    from evals.browser import ChromiumMissingError, require_chromium
+    from evals.page_latency import measure
+    from evals.workspace import ingested
+
+    try:
+        require_chromium()  # before the ingest, not a minute into it
+        with ingested(corpus or get_settings().corpus_dir) as temporary:
+            result = measure(temporary, question_sets.load(questions or question_sets.DEV_QUESTIONS), reports)
+    except ChromiumMissingError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(result, indent=2))
+
+
 @bench.command("retrieval")
 def bench_retrieval(
     dataset: DatasetOption = SCIFACT,
@@ -557,6 +579,36 @@ def users_remove(
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"removed {name}")
+
+
+feedback_app = typer.Typer(help="Readers' thumbs up/down from the page.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSONL file to write (default: standard output).")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write the thumbs-down answers as eval cases (the golden set's JSONL), to review and keep.
+
+    Each line has the question and what the reader saw and wrote; fill in its documents, facts and
+    evidence, then run it with `cited eval --questions FILE` or add it to evals/data/golden.jsonl.
+    """
+    from evals.feedback_cases import export, export_to
+    from service.feedback import FeedbackStore
+
+    store = FeedbackStore(_settings(data_dir).feedback_path)
+    try:
+        written = export_to(store, out) if out else export(store, sys.stdout)
+    except OSError as exc:
+        typer.secho(f"error: cannot write {out}: {exc.strerror or exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    liked = len(store.entries("up"))
+    where = f" to {out}" if out else ""
+    typer.secho(f"exported {written} thumbs-down case(s){where}; {liked} thumbs-up not exported", err=True)
 
 
 def _is_loopback(host: str) -> bool:

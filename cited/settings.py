@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         return self.data_dir / "manifest.sqlite"
 
     @property
+    def feedback_path(self) -> Path:
+        """Readers' ratings of answers on the page (``cited feedback export``)."""
+        return self.data_dir / "feedback.sqlite"
+
+    @property
     def lexical_dir(self) -> Path:
         return self.data_dir / "bm25"
 

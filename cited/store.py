@@ -58,6 +58,16 @@ def group_filter(groups: frozenset[str] | None) -> dict[str, Any] | None:
     return flags[0] if len(flags) == 1 else {"$or": flags}
 
 
+def scope_filter(groups: frozenset[str] | None, documents: frozenset[str] | None) -> dict[str, Any] | None:
+    """The ``where`` for chunks readable by ``groups`` and, when ``documents`` is given, belonging to
+    one of those documents (a reader's own choice, narrowing what the groups already allow)."""
+    readable = group_filter(groups)
+    if documents is None:
+        return readable
+    chosen = {"document_id": {"$in": sorted(documents)}}
+    return chosen if readable is None else {"$and": [readable, chosen]}
+
+
 def document_of(chunk_id: str) -> str:
     return chunk_id.split("-", 1)[0]
 
@@ -243,22 +253,33 @@ class ChunkStore:
         k: int,
         multilingual: bool = False,
         groups: frozenset[str] | None = None,
+        documents: frozenset[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine) of the ``k`` nearest chunks readable by ``groups`` (all when None),
-        without fetching their texts. The filter runs inside Chroma's query, so a chunk outside
-        the groups is never scored."""
+        """(chunk id, cosine) of the ``k`` nearest chunks readable by ``groups`` (all when None) and
+        of ``documents`` (all when None), without fetching their texts. The filter runs inside
+        Chroma's query, so a chunk outside them is never scored."""
         collection = self._multilingual if multilingual else self._collection
         total = collection.count()
-        if total == 0 or k <= 0 or (groups is not None and not groups):
+        if total == 0 or k <= 0 or (groups is not None and not groups) or documents == frozenset():
             return []
         result = collection.query(
             query_embeddings=[vector.tolist()],
             n_results=min(k, total),
-            where=group_filter(groups),
+            where=scope_filter(groups, documents),
             include=["distances"],
         )
         distances = (result["distances"] or [[]])[0]
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], distances, strict=True)]
+
+    def readable_documents(self, document_ids: Iterable[str], groups: frozenset[str] | None) -> set[str]:
+        """Those of ``document_ids`` that have visible chunks readable by ``groups``: a document the
+        caller may not read is as unknown to them as one that does not exist."""
+        wanted = frozenset(document_ids)
+        if not wanted or (groups is not None and not groups):
+            return set()
+        state = self.state()
+        found = self._collection.get(where=scope_filter(groups, wanted), include=[])["ids"]
+        return {document_of(i) for i in found if state.visible(i)}
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id; ids no longer in the store are left out."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).parent / "data"
 DEV_QUESTIONS = DATA / "dev_questions.jsonl"
@@ -27,6 +28,9 @@ class Question:
     # answer needs (two for an answer that spans two passages).
     kind: str = "direct"
     evidence: list[str] = field(default_factory=list)
+    # Cases exported from readers' thumbs-down (``cited feedback export``): what the reader was
+    # shown and said, kept so whoever fills in the facts and evidence knows what went wrong.
+    feedback: dict[str, Any] | None = None
 
     def facts_found(self, answer: str) -> float:
         """Share of expected facts present in ``answer`` (any variant, case-insensitive)."""

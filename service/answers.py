@@ -15,12 +15,30 @@ from cited.settings import Settings
 from cited.store import ChunkStore, open_store
 from service.citations import cite
 from service.extractive import SentenceSelector
+from service.refusals import RefusalError
 from service.retrieval import Retriever
 from service.schemas import AskRequest, AskResponse, Citation, DocumentInfo, Passage, RetrievedPassage
 
 log = logging.getLogger("cited")
 
 NOT_ANSWERED = "The documents do not answer this question."
+
+
+class UnknownDocumentsError(RefusalError):
+    """The reader asked to search documents that are not indexed, or not theirs to read."""
+
+    def __init__(self, unknown: list[str]) -> None:
+        problem = (
+            f"unknown document id{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: use ids that "
+            "GET /documents lists (a document deleted or replaced since has a new id, or none)"
+        )
+        super().__init__(
+            422,
+            "unknown_documents",
+            f"documents: {problem}",
+            fields=[{"field": "documents", "problem": problem}],
+        )
+        self.unknown = unknown
 
 
 class EmptyIndexError(Exception):
@@ -77,13 +95,21 @@ class AnswerService:
         if self.store.count() == 0:
             raise EmptyIndexError()
         timings: dict[str, float] = {}
+        documents = None
+        if request.documents is not None:
+            documents = frozenset(request.documents)
+            readable = self.store.readable_documents(documents, groups)
+            if unknown := sorted(documents - readable):
+                raise UnknownDocumentsError(unknown)
 
         def lap(name: str, since: float) -> float:
             now = time.perf_counter()
             timings[name] = round((now - since) * 1000, 2)
             return now
 
-        retrieval = self.retriever.retrieve(request.question, request.top_k or self.settings.top_k, groups)
+        retrieval = self.retriever.retrieve(
+            request.question, request.top_k or self.settings.top_k, groups, documents
+        )
         timings.update(retrieval.timings_ms)
         t = time.perf_counter()
         query_vector = (

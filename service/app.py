@@ -19,6 +19,7 @@ from cited.users import UserStore
 from service import errors, hardening
 from service.answers import AnswerService
 from service.corpus_changes import CorpusChanges
+from service.feedback import FeedbackStore
 from service.routers import ask, documents, health
 
 
@@ -59,5 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from ui.page import mount
 
     users = UserStore(settings.users_path) if settings.auth else None
-    mount(app, service, users, app.state.changes, settings.max_upload_bytes)
+    feedback = FeedbackStore(settings.feedback_path)
+    mount(app, service, feedback, users, app.state.changes, settings.max_upload_bytes)
     return app

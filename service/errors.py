@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.answers import EmptyIndexError
 from service.hardening import RateLimitedError
 from service.refusals import RefusalError
-from service.schemas import MAX_QUESTION_CHARS, ErrorBody
+from service.schemas import MAX_QUESTION_CHARS, MAX_SCOPE_DOCUMENTS, ErrorBody
 
 log = logging.getLogger("cited")
 
@@ -24,7 +24,12 @@ _FIELD_HINTS = {
     "string_too_short": "must not be empty",
     "string_pattern_mismatch": "must contain a question, not only whitespace",
     "string_too_long": f"must be at most {MAX_QUESTION_CHARS} characters; shorten it",
-    "extra_forbidden": "is not a known field (the fields are `question`, `top_k` and `include_retrieved`)",
+    "extra_forbidden": (
+        "is not a known field (the fields are `question`, `top_k`, `documents` and `include_retrieved`)"
+    ),
+    "list_type": "must be a list of document ids, as GET /documents lists them",
+    "too_short": "must list at least one document id; leave the field out to search every document",
+    "too_long": f"may list at most {MAX_SCOPE_DOCUMENTS} documents",
     "model_attributes_type": 'must be a JSON object such as {"question": "..."}',
     "dict_type": 'must be a JSON object such as {"question": "..."}',
 }
@@ -56,7 +61,8 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         loc = tuple(error.get("loc", ()))
         name = "body" if error.get("type") == "json_invalid" else _field_name(loc)
         problem = _problem(error)
-        if name == "document_id":
+        a_document_id = name == "document_id" or name.startswith("documents.")
+        if a_document_id and str(error.get("type", "")).startswith("string"):
             problem = "must be a 16-character document id, as GET /documents lists them"
         fields.append({"field": name, "problem": problem})
     message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
@@ -85,7 +91,7 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 
 async def _refusal(_: Request, exc: RefusalError) -> JSONResponse:
-    response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message))
+    response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message, fields=exc.fields))
     response.headers.update(exc.headers)
     return response
 

@@ -4,8 +4,9 @@
 multilingual retrieval is on (see ``service/hybrid.py``); ``dense`` and ``bm25`` use one retriever
 alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
 
-Every method takes the caller's ``groups`` (None when auth is off: everything is readable). They go
-into the Chroma query and the BM25 mask, so a passage outside them is never scored, fetched or
+Every method takes the caller's ``groups`` (None when auth is off: everything is readable) and,
+optionally, the ``documents`` the reader chose to search (None: all they may read). Both go into
+the Chroma query and the BM25 mask, so a passage outside them is never scored, fetched or
 returned.
 
 Every search is a consistent read of the store (``cited/store.py``): versions the state record
@@ -115,12 +116,18 @@ class Retriever:
                 time.perf_counter() - started,
             )
 
-    def retrieve(self, question: str, k: int, groups: frozenset[str] | None = None) -> Retrieval:
+    def retrieve(
+        self,
+        question: str,
+        k: int,
+        groups: frozenset[str] | None = None,
+        documents: frozenset[str] | None = None,
+    ) -> Retrieval:
         """The ``k`` best passages; several may come from one document."""
         started = time.perf_counter()
 
         def search(state: StoreState) -> Retrieval:
-            vector, ranked = self._ranked(question, k, groups, state)
+            vector, ranked = self._ranked(question, k, groups, state, documents)
             return Retrieval(self._passages(ranked[:k], state), vector)
 
         found = self.consistent(search)
@@ -149,16 +156,22 @@ class Retriever:
         return Retrieval(found.passages, found.query_vector, _since(started, "retrieve"))
 
     def _ranked(
-        self, question: str, k: int, groups: frozenset[str] | None, state: StoreState
+        self,
+        question: str,
+        k: int,
+        groups: frozenset[str] | None,
+        state: StoreState,
+        documents: frozenset[str] | None = None,
     ) -> tuple[np.ndarray | None, list[tuple[str, float]]]:
         """The question's MiniLM vector (when used) and the best ``k`` (chunk id, score) pairs."""
         mode = self.settings.retrieval
         if mode == "bm25":
-            return None, self._lexical(question, k, groups, state)
+            return None, self._lexical(question, k, groups, state, documents)
         if mode == "dense":
             vector = self.embedder.embed_query(question)
-            return vector, self._nearest(vector, k, groups, state)
-        vector, lists = self.candidates(question, max(k, self.settings.candidates), groups, state)
+            return vector, self._nearest(vector, k, groups, state, documents=documents)
+        depth = max(k, self.settings.candidates)
+        vector, lists = self.candidates(question, depth, groups, state, documents)
         return vector, fuse(lists, self.weights, self.settings.fusion_window)[:k]
 
     def _nearest(
@@ -168,27 +181,34 @@ class Retriever:
         groups: frozenset[str] | None,
         state: StoreState,
         multilingual: bool = False,
+        documents: frozenset[str] | None = None,
     ) -> list[tuple[str, float]]:
         """The ``k`` nearest visible chunks. Hidden ones exist only while an ingest publishes a
         group, so the search then asks for more, and for everything if that was not enough."""
+
+        def nearest(n: int) -> list[tuple[str, float]]:
+            return self.store.nearest(vector, n, multilingual, groups, documents)
+
         if not state.hidden:
-            return self.store.nearest(vector, k, multilingual, groups)
-        hits = [h for h in self.store.nearest(vector, 2 * k, multilingual, groups) if state.visible(h[0])]
+            return nearest(k)
+        hits = [h for h in nearest(2 * k) if state.visible(h[0])]
         if len(hits) < k:
-            everything = self.store.count()
-            hits = [
-                h for h in self.store.nearest(vector, everything, multilingual, groups) if state.visible(h[0])
-            ]
+            hits = [h for h in nearest(self.store.count()) if state.visible(h[0])]
         return hits[:k]
 
     def _lexical(
-        self, question: str, k: int, groups: frozenset[str] | None, state: StoreState
+        self,
+        question: str,
+        k: int,
+        groups: frozenset[str] | None,
+        state: StoreState,
+        documents: frozenset[str] | None = None,
     ) -> list[tuple[str, float]]:
         lexical = self.lexical  # one index for the whole search, even if a refresh swaps it
         depth = k if not state.hidden and state.generation == self._lexical_generation else 2 * k
         hits = [
             (h.chunk_id, h.score)
-            for h in lexical.search(question, depth, groups)
+            for h in lexical.search(question, depth, groups, documents)
             if state.visible(h.chunk_id)
         ]
         return hits[:k]
@@ -207,6 +227,7 @@ class Retriever:
         depth: int,
         groups: frozenset[str] | None = None,
         state: StoreState | None = None,
+        documents: frozenset[str] | None = None,
     ) -> tuple[np.ndarray, dict[str, list[tuple[str, float]]]]:
         """The question's MiniLM vector and each voter's (chunk id, score) list, best first."""
         pending = None
@@ -215,11 +236,13 @@ class Retriever:
         state = state or self.store.state()
         vector = self.embedder.embed_query(question)
         lists = {
-            "dense": self._nearest(vector, depth, groups, state),
-            "bm25": self._lexical(question, depth, groups, state),
+            "dense": self._nearest(vector, depth, groups, state, documents=documents),
+            "bm25": self._lexical(question, depth, groups, state, documents),
         }
         if pending is not None:
-            lists["multilingual"] = self._nearest(pending.result(), depth, groups, state, multilingual=True)
+            lists["multilingual"] = self._nearest(
+                pending.result(), depth, groups, state, multilingual=True, documents=documents
+            )
         return vector, lists
 
     def _passages(self, ranked: list[tuple[str, float]], state: StoreState) -> list[ScoredChunk]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from cited.store import ScoredChunk
 
@@ -14,6 +14,9 @@ MAX_QUESTION_CHARS = 2000
 _BLANK = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NOT_ONLY_WHITESPACE = f"[^{_BLANK}]"
 MAX_TOP_K = 20
+DOCUMENT_ID_PATTERN = r"^[0-9a-f]{16}$"
+MAX_SCOPE_DOCUMENTS = 200
+DocumentId = Annotated[str, StringConstraints(strict=True, pattern=DOCUMENT_ID_PATTERN)]
 
 _EXAMPLE_PASSAGE = (
     "On January 23rd, Alibaba CEO Daniel Jiang, Executive Chairman of Ant Financial Eric Jing, "
@@ -31,6 +34,7 @@ class AskRequest(BaseModel):
             "examples": [
                 {"question": "When was the emergency working group set up?", "top_k": 5},
                 {"question": "What is Alibaba HR's 3C strategy?"},
+                {"question": "What did Wu Yongming urge employees to do?", "documents": ["4c1d9e0b7a2f6e13"]},
             ]
         },
     )
@@ -48,6 +52,16 @@ class AskRequest(BaseModel):
         ge=1,
         le=MAX_TOP_K,
         description=f"How many passages to retrieve, 1 to {MAX_TOP_K}; default 5 (CITED_TOP_K).",
+    )
+    documents: list[DocumentId] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_SCOPE_DOCUMENTS,
+        description=(
+            "Search only these documents (ids from GET /documents); leave it out to search every "
+            "document the caller may read. An id that is unknown, or not readable by the caller, "
+            "is refused with 422."
+        ),
     )
     include_retrieved: bool = Field(
         False,

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,23 +97,30 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], deadline: float, l
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+@contextmanager
+def running_chroma(folder: Path) -> Iterator[tuple[ChromaServer, subprocess.Popen[bytes]]]:
+    """A `chroma run` storing under ``folder``, and its process (a test may kill it)."""
     chroma = Path(sys.executable).parent / "chroma"
     port = free_port()
-    log = tmp_path_factory.mktemp("chroma-log") / "chroma.log"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "chroma.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host", "127.0.0.1",
-             "--port", str(port)],
+            [str(chroma), "run", "--path", str(folder / "store"), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
         wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, time.monotonic() + 60, log)
-        yield ChromaServer("127.0.0.1", port)
+        yield ChromaServer("127.0.0.1", port), process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    with running_chroma(tmp_path_factory.mktemp("chroma")) as (server, _):
+        yield server
 
 
 @pytest.fixture

@@ -181,6 +181,19 @@ def test_documents_lists_only_what_the_key_may_read(secured: Secured) -> None:
     assert [d["source"] for d in inside["documents"]] == [BOARD_DOC]
 
 
+def test_choosing_a_document_outside_the_groups_is_refused_as_unknown(secured: Secured) -> None:
+    with secured.server.client() as client:
+        board = client.get("/documents", headers={"Authorization": f"Bearer {secured.insider}"}).json()
+        board_id = board["documents"][0]["document_id"]
+        asked = {"question": "What did the board approve?", "documents": [board_id]}
+        outsider = client.post("/ask", json=asked, headers={"Authorization": f"Bearer {secured.outsider}"})
+        insider = client.post("/ask", json=asked, headers={"Authorization": f"Bearer {secured.insider}"})
+    # The same refusal as for an id that never existed: the outsider learns nothing about the board.
+    assert outsider.status_code == 422 and outsider.json()["error"] == "unknown_documents"
+    assert "Lumenfield" not in outsider.text and BOARD_DOC not in outsider.text
+    assert insider.status_code == 200 and {c["source"] for c in insider.json()["citations"]} == {BOARD_DOC}
+
+
 @pytest.mark.parametrize(
     ("headers", "code"),
     [

@@ -124,6 +124,10 @@ def test_include_retrieved_returns_every_passage_best_first(http: httpx.Client) 
         ({"question": "ok?", "top_k": True}, "top_k", "integer"),
         ({"question": "ok?", "topk": 3}, "topk", "not a known field"),
         ({"question": "ok?", "include_retrieved": "yes"}, "include_retrieved", "boolean"),
+        ({"question": "ok?", "documents": []}, "documents", "at least one document id"),
+        ({"question": "ok?", "documents": "8df2bd05af565e9b"}, "documents", "list of document ids"),
+        ({"question": "ok?", "documents": ["HR-strategy.txt"]}, "documents.0", "16-character document id"),
+        ({"question": "ok?", "documents": [7]}, "documents.0", "16-character document id"),
         (["question"], "body", "JSON object"),
     ],
 )
@@ -159,6 +163,41 @@ def test_documents_lists_every_indexed_document(http: httpx.Client) -> None:
     assert set(by_source) == {CEO_DOC, HR_DOC, "security-review-notes.txt"}
     assert by_source[HR_DOC]["title"] == "Alibaba’s winning HR strategy during the crisis"
     assert all(d["chunks"] >= 1 and len(d["document_id"]) == 16 for d in documents)
+
+
+def document_ids(http: httpx.Client) -> dict[str, str]:
+    return {d["source"]: d["document_id"] for d in http.get("/documents").json()["documents"]}
+
+
+def test_documents_restricts_retrieval_to_the_chosen_documents(http: httpx.Client) -> None:
+    ids = document_ids(http)
+    question = {"question": "What is Alibaba's large language model called?", "include_retrieved": True}
+    everywhere = http.post("/ask", json=question).json()
+    assert "Tongyi Qianwen" in everywhere["answer"]
+    assert {p["source"] for p in everywhere["retrieved"]} >= {CEO_DOC, HR_DOC}  # both compete unscoped
+
+    hr_only = http.post("/ask", json={**question, "documents": [ids[HR_DOC]]})
+    assert hr_only.status_code == 200
+    body = hr_only.json()
+    assert body["retrieved"] and {p["source"] for p in body["retrieved"]} == {HR_DOC}
+    assert {c["source"] for c in body["citations"]} <= {HR_DOC}
+    assert "Tongyi Qianwen" not in body["answer"]
+
+    both = http.post("/ask", json={**question, "documents": [ids[HR_DOC], ids[CEO_DOC]]}).json()
+    assert "Tongyi Qianwen" in both["answer"]
+    assert {p["source"] for p in both["retrieved"]} <= {HR_DOC, CEO_DOC}
+
+
+def test_an_unknown_document_id_gets_a_422_naming_it(http: httpx.Client) -> None:
+    known = document_ids(http)[HR_DOC]
+    unknown = "0123456789abcdef"
+    response = http.post("/ask", json={"question": "Who is Judy Tong?", "documents": [known, unknown]})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "unknown_documents"
+    assert unknown in body["message"] and known not in body["message"]
+    assert "GET /documents" in body["message"]
+    assert body["fields"][0]["field"] == "documents"
 
 
 def test_health_is_ready_with_an_index(http: httpx.Client) -> None:

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from cited.settings import Settings
 from evals.beir import load_beir
+from evals.page_latency import measure as measure_page
+from evals.questions import DEV_QUESTIONS
+from evals.questions import load as load_questions
 from evals.retrieval_bench import PEER, run
 from tests.conftest import ROOT, run_cited
 
@@ -57,3 +61,21 @@ def test_the_dataset_is_never_copied_into_the_project() -> None:
 def test_bench_refuses_a_folder_that_is_not_a_beir_dataset(tmp_path: Path) -> None:
     result = run_cited("bench", "retrieval", "--dataset", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "not a BEIR dataset" in result.stderr
+
+
+# --- the page against the API (its own Playwright: test_ui.py's browser is module-scoped) ----------
+
+
+def test_the_page_bench_times_the_page_and_the_api_on_the_same_questions(
+    served_corpus: Path, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
+    questions = load_questions(DEV_QUESTIONS)[:4]
+    result = measure_page(settings, questions, tmp_path)
+    page, api = result["page_ms"], result["api_ms"]
+    assert isinstance(page, dict) and isinstance(api, dict)
+    assert result["questions"] == 4 and 0 < api["median"] <= api["max"] and 0 < page["median"] <= page["max"]
+    assert float(str(result["median_page_over_api"])) > 0
+    saved = json.loads((tmp_path / "page-latency.json").read_text())
+    assert saved["page_ms"] == page
+    assert "cited bench page" in (tmp_path / "page-latency.md").read_text()

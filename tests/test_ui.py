@@ -10,56 +10,62 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from cited.embedding import Embedder
 from cited.settings import Settings
 from cited.store import open_store
 from cited.users import UserStore
+from evals.browser import VIEWPORT, ChromiumMissingError, launch
 from evals.live_server import LiveServer
 from ingest.sync import Ingestor
+from service.feedback import FeedbackStore
 from service.schemas import AskResponse, Citation
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import CEO_DOC, CORPUS, HR_DOC, ROOT
 from tests.documents import BOARD_DOC, ingest_with_auth
-from ui.render import answer_html, passages_html
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from ui.conversation import Turn
+from ui.render import message_html, panel_html, question_html
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (see .ci/run)")
+    # Fails, not skips, without Chromium: a page never opened in a browser is not known to work.
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            launched = launch(playwright)
+        except ChromiumMissingError as exc:
+            pytest.fail(str(exc))
         yield launched
         launched.close()
 
 
 @pytest.fixture
 def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    opened = context.new_page()
-    opened.goto(f"{server.url}/ui/", wait_until="networkidle")
+    context = browser.new_context(viewport=VIEWPORT)
+    opened = open_page(context.new_page(), server.url)
     yield opened
     context.close()
 
 
-def ask(page: Page, question: str) -> None:
+def open_page(page: Page, url: str) -> Page:
+    # Not "networkidle": the page keeps a heartbeat connection open for its session state.
+    page.goto(f"{url}/ui/", wait_until="load")
+    page.locator("#cited-question textarea").wait_for(timeout=60_000)
+    return page
+
+
+def bot_messages(page: Page) -> Locator:
+    return page.locator("#cited-chat [data-testid=bot]")
+
+
+def ask(page: Page, question: str) -> Locator:
+    """Ask on the page; the new answer's chat message once it has replaced the busy message."""
+    before = bot_messages(page).count()
     page.locator("#cited-question textarea").fill(question)
     page.locator("#cited-ask").click()
-    page.locator("#cited-answer-box .cited-answer, #cited-answer-box .cited-notfound").first.wait_for(
-        timeout=60_000
-    )
+    message = bot_messages(page).nth(before)
+    message.locator(".cited-answer, .cited-notfound, .cited-error").wait_for(timeout=60_000)
+    return message
 
 
 def test_ui_is_served_by_the_same_app(http: httpx.Client) -> None:
@@ -68,45 +74,117 @@ def test_ui_is_served_by_the_same_app(http: httpx.Client) -> None:
     assert http.get("/", follow_redirects=False).headers["location"] == "/ui/"
 
 
-def test_answer_and_cited_passage_with_the_quote_highlighted(page: Page) -> None:
+WATCH_BUSY = """() => {
+  window.__citedBusy = [];
+  new MutationObserver(() => {
+    const busy = document.querySelector('#cited-chat .cited-busy');
+    const button = document.querySelector('#cited-ask');
+    if (busy) window.__citedBusy.push([busy.textContent.trim(), button.textContent.trim(), button.disabled]);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_a_conversation_with_clickable_citations_and_a_stored_thumbs_down(
+    page: Page, served_corpus: Path
+) -> None:
+    """The issue's end-to-end path: ask, see the cited passage, click a citation, check the
+    highlighted sentence, give a thumbs-down with a comment, and find it stored."""
     expect(page.get_by_text("Example questions")).to_be_visible()
-    ask(page, "Which platform hosted the online karaoke?")
-    answer = page.locator("#cited-answer-box .cited-answer")
-    expect(answer).to_contain_text("DingTalk")
-    expect(answer.locator("a.cited-marker").first).to_have_text("[1]")
-    passage = page.locator("#cited-passage-1")
-    expect(passage).to_contain_text("Alibaba’s winning HR strategy during the crisis")
-    expect(passage).to_contain_text("Alibaba-HR-3C-strategy-during-the-crisis.txt")
-    expect(passage.locator("mark")).to_contain_text("DingTalk")
-    answer.locator("a.cited-marker").first.click()
-    assert page.evaluate("location.hash") == "#cited-passage-1"
-    page.screenshot(path=str(ROOT / "reports" / "ui-answer.png"), full_page=True)
+    expect(page.locator("#cited-panel")).to_contain_text("passages of the latest answer appear here")
+    page.evaluate(WATCH_BUSY)
+
+    first = ask(page, "Which platform hosted the online karaoke?")
+    busy = page.evaluate("window.__citedBusy")
+    assert busy and busy[0][0] == "Searching the documents…" and busy[0][1:] == ["Answering…", True]
+    expect(first.locator(".cited-answer")).to_contain_text("DingTalk")
+    marker = first.locator("a.cited-marker").first
+    expect(marker).to_have_text("[1]")
+    # Hovering shows where the quote comes from and the quote itself.
+    hint = marker.get_attribute("title") or ""
+    assert HR_DOC in hint and "DingTalk" in hint
+    panel = page.locator("#cited-panel")
+    expect(panel).to_contain_text("Passages of answer 1")
+    expect(panel.locator("#cited-passage-1-1")).to_contain_text(
+        "Alibaba’s winning HR strategy during the crisis"
+    )
+
+    # Thumbs-down on the answer, with a comment.
+    page.locator("#cited-chat button[aria-label='Dislike']").first.click()
+    expect(page.locator("#cited-rated")).to_contain_text("answer 1 marked not helpful")
+    page.locator("#cited-comment textarea").fill("The karaoke was on DingTalk, but I asked who ran it.")
+    page.locator("#cited-send-comment").click()
+    expect(page.locator("#cited-rated")).to_contain_text("Comment saved with your rating of answer 1")
+
+    second = ask(page, "What is the name of Alibaba's large language model?")
+    expect(second).to_contain_text("Tongyi Qianwen")
+    expect(panel).to_contain_text("Passages of answer 2")  # the panel follows the latest answer
+    expect(panel.locator("#cited-passage-2-1")).to_contain_text(CEO_DOC)
+    assert bot_messages(page).count() == 2  # the session keeps both answers
+    expect(page.locator("#cited-chat [data-testid=user]").first).to_contain_text("online karaoke")
+    # The first answer still shows its thumbs-down after the chat was redrawn.
+    expect(page.locator("#cited-chat button[aria-label='Disliked']")).to_have_count(1)
+    expect(page.locator("#cited-chat button[aria-label='Dislike']")).to_have_count(1)
+
+    # A marker of the earlier answer opens its passage, with the quoted sentence highlighted.
+    marker.click()
+    expect(panel).to_contain_text("Passages of answer 1")
+    opened = panel.locator("#cited-passage-1-1.cited-active")
+    expect(opened).to_contain_text(HR_DOC)
+    expect(opened.locator("mark")).to_contain_text("online Karaoke using DingTalk")
+    assert "online Karaoke using DingTalk" not in opened.locator("mark").evaluate(
+        "m => m.previousSibling ? m.previousSibling.textContent : ''"
+    )  # only the quote is marked, not the text around it
+    page.screenshot(path=str(ROOT / "reports" / "ui-conversation.png"))
+
+    stored = [
+        e for e in FeedbackStore(served_corpus / "data" / "feedback.sqlite").entries()
+        if e.question == "Which platform hosted the online karaoke?"
+    ]  # fmt: skip
+    assert len(stored) == 1
+    entry = stored[0]
+    assert entry.rating == "down" and entry.turn == 1 and "who ran it" in entry.comment
+    assert "DingTalk" in entry.answer and not entry.abstained
+    assert entry.citations[0]["source"] == HR_DOC and "DingTalk" in entry.citations[0]["quote"]
 
 
 def test_not_found_is_said_plainly(page: Page) -> None:
-    ask(page, "What is the capital of France?")
-    expect(page.locator("#cited-answer-box .cited-notfound")).to_contain_text("Not found in the documents")
-    assert page.locator("#cited-passages-box .cited-passage").count() == 0
+    message = ask(page, "What is the capital of France?")
+    expect(message.locator(".cited-notfound")).to_contain_text("Not found in the documents")
+    expect(page.locator("#cited-panel")).to_contain_text("the documents do not answer this question")
+    assert page.locator("#cited-panel .cited-passage").count() == 0
+
+
+def test_the_document_filter_limits_the_search(page: Page) -> None:
+    scope = page.locator("#cited-scope")
+    scope.locator("input").click()
+    page.get_by_role("option", name=f"Alibaba’s winning HR strategy during the crisis ({HR_DOC})").click()
+    page.keyboard.press("Escape")
+    message = ask(page, "What is the name of Alibaba's large language model?")
+    expect(message).not_to_contain_text("Tongyi Qianwen")  # it is in the other document
+    expect(message.locator(".cited-scope")).to_contain_text(
+        "Searched only: Alibaba’s winning HR strategy during the crisis"
+    )
+    expect(page.locator("#cited-panel")).not_to_contain_text(CEO_DOC)
 
 
 def test_a_document_with_markup_is_shown_as_text_and_never_run(page: Page) -> None:
-    ask(page, "What did the quarterly security review find in the visitor log?")
-    answer = page.locator("#cited-answer-box .cited-answer")
-    expect(answer).to_contain_text("<script>window.__citedPwned = true</script>")
-    passages = page.locator("#cited-passages-box")
-    expect(passages).to_contain_text('<img src="x" onerror="window.__citedPwned = true">')
-    assert passages.locator("img, script").count() == 0
-    assert answer.locator("img, script").count() == 0
+    message = ask(page, "What did the quarterly security review find in the visitor log?")
+    expect(message.locator(".cited-answer")).to_contain_text("<script>window.__citedPwned = true</script>")
+    panel = page.locator("#cited-panel")
+    expect(panel).to_contain_text('<img src="x" onerror="window.__citedPwned = true">')
+    assert panel.locator("img, script").count() == 0
+    assert message.locator("img, script").count() == 0
     page.wait_for_timeout(500)  # an injected onerror handler would have fired by now
     assert page.evaluate("window.__citedPwned") is None
 
 
-def test_empty_question_in_the_page_gets_a_readable_message(page: Page) -> None:
+def test_a_blank_question_is_refused_in_words_and_not_asked(page: Page) -> None:
     page.locator("#cited-question textarea").fill("   ")
     page.locator("#cited-ask").click()
-    error = page.locator("#cited-answer-box .cited-error")
-    expect(error).to_contain_text("Please check the question")
+    error = page.locator("#cited-status .cited-error")
+    expect(error).to_contain_text("Type a question first")
     expect(error).not_to_contain_text("Traceback")
+    assert bot_messages(page).count() == 0
 
 
 def test_rendering_escapes_every_document_field() -> None:
@@ -116,11 +194,12 @@ def test_rendering_escapes_every_document_field() -> None:
         quote=hostile, start=0, end=10, page=2, score=0.5,
     )  # fmt: skip
     response = AskResponse(answer=f"{hostile} [1]", abstained=False, citations=[citation], timings_ms={})
-    html = answer_html(response) + passages_html(response)
+    turn = Turn(3, f"{hostile}?", None, [hostile], response)
+    html = message_html(turn) + panel_html(turn, active=1) + question_html(turn.question)
     assert "<b " not in html and "&lt;b onmouseover=" in html
     assert "<mark>&lt;b onmouseover=" in html  # the quote is highlighted, still escaped
-    assert '<a class="cited-marker" href="#cited-passage-1"' in html
-    assert "page 2" in html
+    assert '<a class="cited-marker" href="#cited-3-1" title="&lt;b onmouseover=&quot;x()&quot;' in html
+    assert "page 2" in html and 'id="cited-passage-3-1"' in html
 
 
 # --- the login, with auth on ---------------------------------------------------------------------
@@ -138,7 +217,7 @@ def login_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
 
 
 def log_in(browser: Browser, url: str, name: str, password: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport=VIEWPORT)
     opened = context.new_page()
     opened.goto(f"{url}/ui/", wait_until="networkidle")
     opened.locator("input[type=text]").first.fill(name)
@@ -148,6 +227,15 @@ def log_in(browser: Browser, url: str, name: str, password: str) -> Page:
 
 
 BOARD_QUESTION = "What did the board approve about Lumenfield Robotics?"
+
+
+def scope_options(page: Page) -> list[str]:
+    """The documents the filter offers, once the page has loaded them."""
+    page.locator("#cited-scope input").click()
+    page.get_by_role("option").first.wait_for(timeout=30_000)
+    options = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return options
 
 
 def test_the_page_asks_for_a_login_and_shows_each_user_only_their_groups_documents(
@@ -162,23 +250,26 @@ def test_the_page_asks_for_a_login_and_shows_each_user_only_their_groups_documen
 
     staff = log_in(browser, login_server.url, "tom", "staff-member-password")
     staff.locator("#cited-question textarea").wait_for(timeout=30_000)
-    ask(staff, BOARD_QUESTION)
-    expect(staff.locator("#cited-answer-box")).not_to_contain_text("Lumenfield")
-    expect(staff.locator("#cited-passages-box")).not_to_contain_text("Lumenfield")
+    assert BOARD_DOC not in " ".join(scope_options(staff))  # nor can they choose it to search
+    message = ask(staff, BOARD_QUESTION)
+    expect(message).not_to_contain_text("Lumenfield")
+    expect(staff.locator("#cited-panel")).not_to_contain_text(BOARD_DOC)
+    expect(staff.locator("#cited-panel .cited-text")).not_to_contain_text(["Lumenfield"])
     staff.context.close()
 
     board = log_in(browser, login_server.url, "mei", "board-member-password")
     board.locator("#cited-question textarea").wait_for(timeout=30_000)
-    ask(board, BOARD_QUESTION)
-    expect(board.locator("#cited-answer-box")).to_contain_text("Lumenfield")
-    expect(board.locator("#cited-passages-box")).to_contain_text(BOARD_DOC)
+    assert any(BOARD_DOC in option for option in scope_options(board))
+    message = ask(board, BOARD_QUESTION)
+    expect(message).to_contain_text("Lumenfield")
+    expect(board.locator("#cited-panel")).to_contain_text(BOARD_DOC)
     board.context.close()
 
 
 def test_only_users_who_may_upload_see_the_upload_box(browser: Browser, login_server: LiveServer) -> None:
     staff = log_in(browser, login_server.url, "tom", "staff-member-password")
     staff.locator("#cited-question textarea").wait_for(timeout=30_000)
-    staff.wait_for_load_state("networkidle")
+    assert scope_options(staff)  # the page's load event, which also decides the upload box, has run
     expect(staff.get_by_text("Add or replace a document")).to_have_count(0)
     staff.context.close()
 
@@ -205,9 +296,8 @@ def test_a_document_added_on_the_page_is_answerable_at_once(
     broken = tmp_path / "board-pack.pdf"
     broken.write_bytes(b"%PDF-1.7\n1 0 obj <<garbage\n%%EOF")
     with LiveServer(settings) as server:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.goto(f"{server.url}/ui/", wait_until="networkidle")
+        context = browser.new_context(viewport=VIEWPORT)
+        page = open_page(context.new_page(), server.url)
         page.get_by_text("Add or replace a document").click()
 
         def add(path: Path) -> None:
@@ -226,7 +316,10 @@ def test_a_document_added_on_the_page_is_answerable_at_once(
         )
         assert (corpus / "uploads" / "logistics-note.txt").is_file()
         assert not (corpus / "uploads" / "board-pack.pdf").exists()
-        ask(page, "When did the Cainiao warehouse in Wuhan reopen?")
-        expect(page.locator("#cited-answer-box")).to_contain_text("14 March")
-        expect(page.locator("#cited-passages-box")).to_contain_text("uploads/logistics-note.txt")
+        expect(page.locator("#cited-chat")).to_be_visible()
+        assert any("uploads/logistics-note.txt" in o for o in scope_options(page))  # choosable at once
+        page.keyboard.press("Escape")
+        message = ask(page, "When did the Cainiao warehouse in Wuhan reopen?")
+        expect(message).to_contain_text("14 March")
+        expect(page.locator("#cited-panel")).to_contain_text("uploads/logistics-note.txt")
         context.close()

@@ -1,39 +1,94 @@
 """HTML for the page. Every piece of document text is escaped here, and only here: Gradio's HTML
-component inserts markup as-is, so an unescaped ``<img onerror=...>`` in a document would run."""
+component inserts markup as-is, so an unescaped ``<img onerror=...>`` in a document would run.
+The chat's own sanitiser is left on as a second guard.
+
+Chat messages are wrapped in a ``<div>`` with no blank line inside: Markdown leaves such a block
+alone, so ``*`` and ``_`` in a quoted sentence stay characters instead of becoming emphasis.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 
-from service.schemas import AskResponse, Citation
+from service.schemas import AskResponse, Citation, DocumentInfo
+from ui.conversation import Turn
 
 _MARKER = re.compile(r" \[(\d+)\](?= |$)")
+_HINT_CHARS = 280
 
 NOT_FOUND = (
     "Cited answers only from the indexed documents, and none of them answers this question. "
     "Try other words, or ask about something the documents cover."
 )
+PANEL_EMPTY = (
+    "The passages of the latest answer appear here. Click a [n] marker in any answer to open the "
+    "passage it quotes; hover over one to preview the quote."
+)
 
 
-def answer_html(response: AskResponse) -> str:
+def _one_line(text: str) -> str:
+    # A blank line would end the HTML block and hand the rest to Markdown.
+    return " ".join(text.split())
+
+
+def _where(citation: Citation) -> str:
+    return citation.source + (f", page {citation.page}" if citation.page else "")
+
+
+def marker_link(turn: int, citation: Citation) -> str:
+    quote = _one_line(citation.quote)
+    if len(quote) > _HINT_CHARS:
+        quote = quote[: _HINT_CHARS - 1] + "…"
+    hint = f"{citation.title} ({_where(citation)}): “{quote}”"
+    return (
+        f'<a class="cited-marker" href="#cited-{turn}-{citation.id}" '
+        f'title="{escape(hint, quote=True)}">[{citation.id}]</a>'
+    )
+
+
+def answer_html(turn: int, response: AskResponse) -> str:
     if response.abstained:
         return (
             '<div class="cited-notfound" role="status"><strong>Not found in the documents.</strong> '
             f"{escape(NOT_FOUND)}</div>"
         )
-    ids = {c.id for c in response.citations}
+    by_id = {c.id: c for c in response.citations}
 
     def link(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if n not in ids:
-            return match.group(0)
-        return f' <a class="cited-marker" href="#cited-passage-{n}" title="Show passage {n}">[{n}]</a>'
+        citation = by_id.get(int(match.group(1)))
+        return match.group(0) if citation is None else " " + marker_link(turn, citation)
 
-    return f'<div class="cited-answer">{_MARKER.sub(link, escape(response.answer, quote=False))}</div>'
+    body = _MARKER.sub(link, escape(_one_line(response.answer), quote=False))
+    return f'<div class="cited-answer">{body}</div>'
 
 
-def passage_html(citation: Citation) -> str:
+def scope_note(titles: Sequence[str]) -> str:
+    if not titles:
+        return ""
+    return f'<div class="cited-scope">Searched only: {escape(_one_line(", ".join(titles)))}</div>'
+
+
+def question_html(question: str) -> str:
+    """The reader's own question, shown as typed (not as Markdown or HTML)."""
+    return f'<div class="cited-question-text">{escape(_one_line(question))}</div>'
+
+
+def message_html(turn: Turn) -> str:
+    """The assistant's chat message for ``turn``."""
+    if turn.response is None:
+        return error_html(turn.error or "", "Could not answer.")
+    return answer_html(turn.number, turn.response) + scope_note(turn.searched)
+
+
+BUSY = (
+    '<div class="cited-busy" role="status" aria-live="polite"><span class="cited-spinner" '
+    'aria-hidden="true"></span> Searching the documents…</div>'
+)
+
+
+def passage_html(turn: int, citation: Citation, active: bool = False) -> str:
     text = citation.text
     at = text.find(citation.quote) if citation.quote else -1
     if at >= 0:
@@ -41,21 +96,34 @@ def passage_html(citation: Citation) -> str:
         body = f"{escape(text[:at])}<mark>{escape(citation.quote)}</mark>{escape(text[end:])}"
     else:
         body = escape(text)
-    where = escape(citation.source) + (f", page {citation.page}" if citation.page else "")
+    classes = "cited-passage cited-active" if active else "cited-passage"
     return (
-        f'<article class="cited-passage" id="cited-passage-{citation.id}">'
+        f'<article class="{classes}" id="cited-passage-{turn}-{citation.id}">'
         f'<header><span class="cited-n">[{citation.id}]</span> <strong>{escape(citation.title)}</strong>'
-        f'<div class="cited-where">{where} · characters {citation.start}–{citation.end}'
+        f'<div class="cited-where">{escape(_where(citation))} · characters {citation.start}–{citation.end}'
         f" · relevance {citation.score:.2f}</div></header>"
         f'<div class="cited-text">{body}</div></article>'
     )
 
 
-def passages_html(response: AskResponse) -> str:
-    if not response.citations:
-        return ""
-    cards = "".join(passage_html(c) for c in response.citations)
-    return f'<section class="cited-passages"><h3>Cited passages</h3>{cards}</section>'
+def panel_html(turn: Turn | None, active: int | None = None) -> str:
+    """The side panel: the passages ``turn`` cites, the ``active`` one opened by a marker click."""
+    if turn is None:
+        return f'<div class="cited-panel-empty">{escape(PANEL_EMPTY)}</div>'
+    heading = (
+        f'<h3>Passages of answer {turn.number}</h3><div class="cited-asked">{escape(turn.question)}</div>'
+    )
+    if turn.response is None:
+        return f"{heading}<p>No passages: this question could not be answered.</p>"
+    if not turn.response.citations:
+        return f"{heading}<p>No passages: the documents do not answer this question.</p>"
+    cards = "".join(passage_html(turn.number, c, c.id == active) for c in turn.response.citations)
+    return f'<section class="cited-passages">{heading}{cards}</section>'
+
+
+def document_choices(documents: Sequence[DocumentInfo]) -> list[tuple[str, str]]:
+    """(label, document id) for the document filter; titles can repeat, so the path is shown too."""
+    return [(f"{d.title} ({d.source})", d.document_id) for d in documents]
 
 
 def error_html(message: str, heading: str = "Could not answer.") -> str:
@@ -67,15 +135,25 @@ def notice_html(message: str) -> str:
 
 
 CSS = """
-.cited-answer { font-size: 1.05rem; line-height: 1.6; }
-.cited-marker { text-decoration: none; font-weight: 600; }
-.cited-notfound, .cited-error, .cited-notice { padding: .75rem 1rem; border-radius: .5rem; }
+#cited-chat .cited-answer { line-height: 1.6; }
+.cited-marker { text-decoration: none; font-weight: 600; cursor: pointer; }
+.cited-notfound, .cited-error, .cited-notice, .cited-busy { padding: .6rem .9rem; border-radius: .5rem; }
 .cited-notfound { background: #fff7e0; border: 1px solid #e8c468; color: #5c4300; }
 .cited-error { background: #fdecec; border: 1px solid #e0a0a0; color: #6b1111; }
 .cited-notice { background: #eaf6ec; border: 1px solid #9ccaa5; color: #173d1f; }
-.cited-passage { border: 1px solid #ddd; border-radius: .5rem; padding: .75rem 1rem; margin: .5rem 0; }
-.cited-passage:target { border-color: #3b82f6; box-shadow: 0 0 0 2px #bfdbfe; }
+.cited-busy { color: #444; display: flex; align-items: center; gap: .5rem; }
+.cited-spinner { width: 1rem; height: 1rem; border: 2px solid #c7d2fe; border-top-color: #4f46e5;
+  border-radius: 50%; animation: cited-spin .8s linear infinite; display: inline-block; }
+@keyframes cited-spin { to { transform: rotate(360deg); } }
+.cited-scope { margin-top: .4rem; font-size: .85rem; color: #555; }
+#cited-panel { max-height: 560px; overflow-y: auto; }
+#cited-panel h3 { margin: 0 0 .2rem 0; }
+.cited-asked { color: #555; font-style: italic; margin-bottom: .5rem; }
+.cited-panel-empty { color: #666; }
+.cited-passage { border: 1px solid #ddd; border-radius: .5rem; padding: .6rem .9rem; margin: .5rem 0; }
+.cited-passage.cited-active { border-color: #3b82f6; box-shadow: 0 0 0 2px #bfdbfe; }
 .cited-where { color: #666; font-size: .85rem; }
-.cited-text { white-space: pre-wrap; margin-top: .5rem; }
+.cited-text { white-space: pre-wrap; margin-top: .4rem; font-size: .92rem; }
 .cited-text mark { background: #fde68a; color: inherit; }
+#cited-open-ref, #cited-open { display: none !important; }
 """

@@ -17,7 +17,12 @@ router = APIRouter(tags=["answers"])
     responses={
         **CALLER_RESPONSES,
         413: {"model": ErrorBody, "description": "The request body is too large."},
-        422: {"model": ErrorBody, "description": "The request is invalid; `message` names the field."},
+        422: {
+            "model": ErrorBody,
+            "description": (
+                "The request is invalid, or `documents` names an unknown id; `message` names the field."
+            ),
+        },
         503: {"model": ErrorBody, "description": "No document is indexed yet: run `cited ingest`."},
     },
 )
@@ -28,5 +33,6 @@ def ask(
 ) -> AskResponse:
     """The answer is made of sentences quoted from the retrieved passages, each followed by `[n]`,
     the `id` of the citation it comes from. When the documents do not answer, `abstained` is true
-    and no citation is returned. Only documents of the caller's groups are searched."""
+    and no citation is returned. Only documents of the caller's groups are searched, and of those only
+    `documents` when given."""
     return service.ask(request, caller.groups)

@@ -8,11 +8,9 @@ from service.answers import AnswerService
 from service.auth import CALLER_RESPONSES, Principal, require
 from service.corpus_changes import CorpusChanges
 from service.dependencies import get_service
-from service.schemas import DocumentChange, DocumentList, ErrorBody
+from service.schemas import DOCUMENT_ID_PATTERN, DocumentChange, DocumentList, ErrorBody
 
 router = APIRouter(tags=["documents"])
-
-DOCUMENT_ID = r"^[0-9a-f]{16}$"
 
 
 def get_changes(request: Request) -> CorpusChanges:
@@ -73,7 +71,7 @@ def upload(
     },
 )
 def delete(
-    document_id: Annotated[str, Path(pattern=DOCUMENT_ID, description="From GET /documents.")],
+    document_id: Annotated[str, Path(pattern=DOCUMENT_ID_PATTERN, description="From GET /documents.")],
     changes: Annotated[CorpusChanges, Depends(get_changes)],
     caller: Annotated[Principal, Depends(require("ingest"))],
 ) -> DocumentChange:

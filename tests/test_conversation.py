@@ -1,0 +1,66 @@
+"""What a page reader is told in each state the service can be in, decided without a browser (the
+page only draws these turns; test_ui.py drives it in Chromium)."""
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cited.embedding import Embedder
+from cited.settings import Settings
+from cited.store import open_store
+from ingest.sync import Ingestor
+from service.answers import AnswerService
+from tests.conftest import CORPUS, running_chroma
+from ui import conversation
+from ui.render import message_html, panel_html
+
+
+def test_questions_the_page_refuses_to_send_are_explained() -> None:
+    assert conversation.question_problem("When was the group set up?") is None
+    assert "Type a question first" in (conversation.question_problem(" \n\t ") or "")
+    assert "under 2,000 characters" in (conversation.question_problem("why? " * 401) or "")
+
+
+def test_a_store_that_goes_down_gives_a_readable_answer_and_a_logged_trace(
+    tmp_path: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real failure: the Chroma server behind the service is killed between two questions."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    with running_chroma(tmp_path / "chroma") as (chroma, process):
+        settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, **chroma.settings())
+        Ingestor(settings, embedder, open_store(settings)).run(corpus)
+        service = AnswerService.from_settings(settings)
+        working = conversation.answer(service, 1, "Which platform hosted the online karaoke?", None, None)
+        assert working.response is not None and "DingTalk" in working.response.answer
+
+        process.kill()
+        process.wait(timeout=30)
+        with caplog.at_level(logging.ERROR, logger="cited.ui"):
+            failed = conversation.answer(service, 2, "Which platform hosted the online karaoke?", None, None)
+    assert failed.response is None and failed.error == conversation.FAILED
+    shown = message_html(failed) + panel_html(failed)
+    assert "cited-error" in shown and "try again" in shown and "Traceback" not in shown
+    assert "could not be answered" in panel_html(failed)
+    assert any(r.exc_info for r in caplog.records)  # the trace goes to the log, not the reader
+
+
+def test_documents_gone_since_the_list_was_loaded_are_named_as_such(server_service: AnswerService) -> None:
+    gone = conversation.answer(server_service, 1, "Who is Judy Tong?", ["0123456789abcdef"], None)
+    assert gone.response is None and gone.stale_documents
+    assert "no longer indexed" in (gone.error or "")
+
+    (hr,) = [d for d in server_service.documents() if "HR" in d.title]
+    scoped = conversation.answer(server_service, 2, "Who is Judy Tong?", [hr.document_id], None)
+    assert scoped.response is not None and scoped.searched == [hr.title]
+    assert "Searched only: " + hr.title in message_html(scoped)
+
+
+@pytest.fixture
+def server_service(served_corpus: Path) -> AnswerService:
+    """An in-process service over the store the HTTP tests serve (read only)."""
+    return AnswerService.from_settings(
+        Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
+    )
