@@ -27,7 +27,7 @@ import numpy as np
 
 from cited.crashpoints import crash_point
 from cited.settings import Settings
-from cited.store import Chunk, ChunkStore, document_of, groups_of
+from cited.store import EVERYTHING, Chunk, ChunkStore, Scope, document_of, groups_of
 
 if TYPE_CHECKING:
     import bm25s
@@ -154,26 +154,17 @@ class LexicalIndex:
         documents rarely repeats, and one pass over the ids is cheap (measured 1.9 ms for 10,000)."""
         return np.array([float(document_of(i) in documents) for i in self._ids])
 
-    def search(
-        self,
-        query: str,
-        k: int,
-        groups: frozenset[str] | None = None,
-        documents: frozenset[str] | None = None,
-    ) -> list[LexicalHit]:
-        """Best ``k`` chunks for ``query`` readable by ``groups`` (all when None) and of
-        ``documents`` (all when None); chunks matching no query term are left out.
+    def search(self, query: str, k: int, scope: Scope = EVERYTHING) -> list[LexicalHit]:
+        """Best ``k`` chunks for ``query`` in ``scope``; chunks matching no query term are left out.
 
-        Both become a weight mask inside bm25s's retrieval, so a chunk outside them scores 0 and is
-        never ranked.
+        The scope becomes a weight mask inside bm25s's retrieval, so a chunk outside it scores 0
+        and is never ranked.
         """
-        if self._model is None or not self._ids or k <= 0:
+        if self._model is None or not self._ids or k <= 0 or scope.empty:
             return []
-        if (groups is not None and not groups) or documents == frozenset():
-            return []
-        allowed = self.mask(groups) if groups is not None else None
-        if documents is not None:
-            chosen = self.document_mask(documents)
+        allowed = self.mask(scope.groups) if scope.groups is not None else None
+        if scope.documents is not None:
+            chosen = self.document_mask(scope.documents)
             allowed = chosen if allowed is None else allowed * chosen
         tokens = tokenize([query])
         if not tokens.ids or not tokens.ids[0]:

@@ -58,14 +58,30 @@ def group_filter(groups: frozenset[str] | None) -> dict[str, Any] | None:
     return flags[0] if len(flags) == 1 else {"$or": flags}
 
 
-def scope_filter(groups: frozenset[str] | None, documents: frozenset[str] | None) -> dict[str, Any] | None:
-    """The ``where`` for chunks readable by ``groups`` and, when ``documents`` is given, belonging to
-    one of those documents (a reader's own choice, narrowing what the groups already allow)."""
-    readable = group_filter(groups)
-    if documents is None:
-        return readable
-    chosen = {"document_id": {"$in": sorted(documents)}}
-    return chosen if readable is None else {"$and": [readable, chosen]}
+@dataclass(frozen=True)
+class Scope:
+    """What one search may read: chunks readable by any of ``groups`` (all when None: auth off)
+    and, when ``documents`` is given, of those documents only (a reader's own choice, which
+    narrows what the groups allow and never widens it)."""
+
+    groups: frozenset[str] | None = None
+    documents: frozenset[str] | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing can be read (no group, or no document chosen)."""
+        return (self.groups is not None and not self.groups) or self.documents == frozenset()
+
+    def where(self) -> dict[str, Any] | None:
+        """The Chroma ``where``; None reads everything. Callers check ``empty`` first."""
+        readable = group_filter(self.groups)
+        if self.documents is None:
+            return readable
+        chosen = {"document_id": {"$in": sorted(self.documents)}}
+        return chosen if readable is None else {"$and": [readable, chosen]}
+
+
+EVERYTHING = Scope()
 
 
 def document_of(chunk_id: str) -> str:
@@ -252,20 +268,18 @@ class ChunkStore:
         vector: np.ndarray,
         k: int,
         multilingual: bool = False,
-        groups: frozenset[str] | None = None,
-        documents: frozenset[str] | None = None,
+        scope: Scope = EVERYTHING,
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine) of the ``k`` nearest chunks readable by ``groups`` (all when None) and
-        of ``documents`` (all when None), without fetching their texts. The filter runs inside
-        Chroma's query, so a chunk outside them is never scored."""
+        """(chunk id, cosine) of the ``k`` nearest chunks in ``scope``, without fetching their texts.
+        The filter runs inside Chroma's query, so a chunk outside the scope is never scored."""
         collection = self._multilingual if multilingual else self._collection
         total = collection.count()
-        if total == 0 or k <= 0 or (groups is not None and not groups) or documents == frozenset():
+        if total == 0 or k <= 0 or scope.empty:
             return []
         result = collection.query(
             query_embeddings=[vector.tolist()],
             n_results=min(k, total),
-            where=scope_filter(groups, documents),
+            where=scope.where(),
             include=["distances"],
         )
         distances = (result["distances"] or [[]])[0]
@@ -274,11 +288,11 @@ class ChunkStore:
     def readable_documents(self, document_ids: Iterable[str], groups: frozenset[str] | None) -> set[str]:
         """Those of ``document_ids`` that have visible chunks readable by ``groups``: a document the
         caller may not read is as unknown to them as one that does not exist."""
-        wanted = frozenset(document_ids)
-        if not wanted or (groups is not None and not groups):
+        scope = Scope(groups, frozenset(document_ids))
+        if scope.empty:
             return set()
         state = self.state()
-        found = self._collection.get(where=scope_filter(groups, wanted), include=[])["ids"]
+        found = self._collection.get(where=scope.where(), include=[])["ids"]
         return {document_of(i) for i in found if state.visible(i)}
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Chunk]:

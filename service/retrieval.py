@@ -4,10 +4,10 @@
 multilingual retrieval is on (see ``service/hybrid.py``); ``dense`` and ``bm25`` use one retriever
 alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
 
-Every method takes the caller's ``groups`` (None when auth is off: everything is readable) and,
-optionally, the ``documents`` the reader chose to search (None: all they may read). Both go into
-the Chroma query and the BM25 mask, so a passage outside them is never scored, fetched or
-returned.
+Every search has a scope (``cited.store.Scope``): the caller's ``groups`` (None when auth is off:
+everything is readable) and, optionally, the ``documents`` the reader chose (None: all they may
+read). It goes into the Chroma query and the BM25 mask, so a passage outside it is never scored,
+fetched or returned.
 
 Every search is a consistent read of the store (``cited/store.py``): versions the state record
 hides are dropped, and a search that overlapped a write of that record is done again, so a
@@ -32,7 +32,7 @@ import numpy as np
 from cited.embedding import Embedder, MultilingualEmbedder
 from cited.lexical import LexicalIndex, open_lexical, sync_lexical
 from cited.settings import Settings
-from cited.store import ChunkStore, ScoredChunk, StoreState, document_of
+from cited.store import EVERYTHING, ChunkStore, Scope, ScoredChunk, StoreState, document_of
 from service.hybrid import fuse
 
 log = logging.getLogger("cited")
@@ -126,8 +126,10 @@ class Retriever:
         """The ``k`` best passages; several may come from one document."""
         started = time.perf_counter()
 
+        scope = Scope(groups, documents)
+
         def search(state: StoreState) -> Retrieval:
-            vector, ranked = self._ranked(question, k, groups, state, documents)
+            vector, ranked = self._ranked(question, k, scope, state)
             return Retrieval(self._passages(ranked[:k], state), vector)
 
         found = self.consistent(search)
@@ -144,7 +146,7 @@ class Retriever:
         started = time.perf_counter()
 
         def search(state: StoreState) -> Retrieval:
-            vector, ranked = self._ranked(question, n * chunks_per_document, groups, state)
+            vector, ranked = self._ranked(question, n * chunks_per_document, Scope(groups), state)
             best: dict[str, tuple[str, float]] = {}
             for chunk, score in ranked:
                 best.setdefault(document_of(chunk), (chunk, score))
@@ -156,38 +158,31 @@ class Retriever:
         return Retrieval(found.passages, found.query_vector, _since(started, "retrieve"))
 
     def _ranked(
-        self,
-        question: str,
-        k: int,
-        groups: frozenset[str] | None,
-        state: StoreState,
-        documents: frozenset[str] | None = None,
+        self, question: str, k: int, scope: Scope, state: StoreState
     ) -> tuple[np.ndarray | None, list[tuple[str, float]]]:
         """The question's MiniLM vector (when used) and the best ``k`` (chunk id, score) pairs."""
         mode = self.settings.retrieval
         if mode == "bm25":
-            return None, self._lexical(question, k, groups, state, documents)
+            return None, self._lexical(question, k, scope, state)
         if mode == "dense":
             vector = self.embedder.embed_query(question)
-            return vector, self._nearest(vector, k, groups, state, documents=documents)
-        depth = max(k, self.settings.candidates)
-        vector, lists = self.candidates(question, depth, groups, state, documents)
+            return vector, self._nearest(vector, k, scope, state)
+        vector, lists = self.candidates(question, max(k, self.settings.candidates), scope, state)
         return vector, fuse(lists, self.weights, self.settings.fusion_window)[:k]
 
     def _nearest(
         self,
         vector: np.ndarray,
         k: int,
-        groups: frozenset[str] | None,
+        scope: Scope,
         state: StoreState,
         multilingual: bool = False,
-        documents: frozenset[str] | None = None,
     ) -> list[tuple[str, float]]:
         """The ``k`` nearest visible chunks. Hidden ones exist only while an ingest publishes a
         group, so the search then asks for more, and for everything if that was not enough."""
 
         def nearest(n: int) -> list[tuple[str, float]]:
-            return self.store.nearest(vector, n, multilingual, groups, documents)
+            return self.store.nearest(vector, n, multilingual, scope)
 
         if not state.hidden:
             return nearest(k)
@@ -196,20 +191,11 @@ class Retriever:
             hits = [h for h in nearest(self.store.count()) if state.visible(h[0])]
         return hits[:k]
 
-    def _lexical(
-        self,
-        question: str,
-        k: int,
-        groups: frozenset[str] | None,
-        state: StoreState,
-        documents: frozenset[str] | None = None,
-    ) -> list[tuple[str, float]]:
+    def _lexical(self, question: str, k: int, scope: Scope, state: StoreState) -> list[tuple[str, float]]:
         lexical = self.lexical  # one index for the whole search, even if a refresh swaps it
         depth = k if not state.hidden and state.generation == self._lexical_generation else 2 * k
         hits = [
-            (h.chunk_id, h.score)
-            for h in lexical.search(question, depth, groups, documents)
-            if state.visible(h.chunk_id)
+            (h.chunk_id, h.score) for h in lexical.search(question, depth, scope) if state.visible(h.chunk_id)
         ]
         return hits[:k]
 
@@ -225,9 +211,8 @@ class Retriever:
         self,
         question: str,
         depth: int,
-        groups: frozenset[str] | None = None,
+        scope: Scope = EVERYTHING,
         state: StoreState | None = None,
-        documents: frozenset[str] | None = None,
     ) -> tuple[np.ndarray, dict[str, list[tuple[str, float]]]]:
         """The question's MiniLM vector and each voter's (chunk id, score) list, best first."""
         pending = None
@@ -236,13 +221,11 @@ class Retriever:
         state = state or self.store.state()
         vector = self.embedder.embed_query(question)
         lists = {
-            "dense": self._nearest(vector, depth, groups, state, documents=documents),
-            "bm25": self._lexical(question, depth, groups, state, documents),
+            "dense": self._nearest(vector, depth, scope, state),
+            "bm25": self._lexical(question, depth, scope, state),
         }
         if pending is not None:
-            lists["multilingual"] = self._nearest(
-                pending.result(), depth, groups, state, multilingual=True, documents=documents
-            )
+            lists["multilingual"] = self._nearest(pending.result(), depth, scope, state, multilingual=True)
         return vector, lists
 
     def _passages(self, ranked: list[tuple[str, float]], state: StoreState) -> list[ScoredChunk]:

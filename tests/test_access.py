@@ -13,7 +13,7 @@ import pytest
 from cited.embedding import Embedder
 from cited.keys import KeyStore
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store import Scope, open_store
 from evals.live_server import LiveServer
 from ingest.access import AccessPolicyError, load_policy
 from ingest.cleaning import clean
@@ -95,9 +95,9 @@ def test_groups_are_stored_and_a_changed_declaration_relabels_without_reembeddin
     assert report.chunks_written == 0 and report.regrouped == [(BOARD_DOC, ("board", "finance"))]
     assert {d.source for d in ingestor.store.documents(frozenset({"finance"}))} == {BOARD_DOC}
     # BM25 follows the new labels as well.
-    hits = ingestor.lexical.search("Lumenfield acquisition", 5, frozenset({"finance"}))
+    hits = ingestor.lexical.search("Lumenfield acquisition", 5, Scope(frozenset({"finance"})))
     assert hits and all(ingestor.store.fetch([h.chunk_id])[h.chunk_id].source == BOARD_DOC for h in hits)
-    assert ingestor.lexical.search("Lumenfield acquisition", 5, frozenset({"everyone"})) == []
+    assert ingestor.lexical.search("Lumenfield acquisition", 5, Scope(frozenset({"everyone"}))) == []
 
 
 def test_a_copy_in_an_open_folder_makes_the_same_bytes_readable_to_both(
