@@ -228,7 +228,8 @@ def build_page(
             index = liked.index if isinstance(liked.index, int) else liked.index[0]
             turn = state.turn_at(index)
             if turn is None:
-                return {feedback_box: gr.update(visible=True), rated: error_html("That answer is gone.")}
+                missing = error_html("That answer is not on the page (still coming, or cleared).")
+                return {feedback_box: gr.update(visible=True), rated: missing}
             session_id = request.session_hash or "anonymous"
             rating, shown = (
                 RATINGS.get(liked.liked, (None, None)) if isinstance(liked.liked, bool) else (None, None)
