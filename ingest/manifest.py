@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from cited.store import Chunk, ChunkStore
+from cited.transactions import transaction
 
 SCHEMA_VERSION = "1"
 
@@ -80,14 +81,8 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("PRAGMA foreign_keys = ON")
-            db.executescript(_SCHEMA)
-            with db:  # one transaction: committed on leaving, rolled back on an exception
-                yield db
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, _SCHEMA, foreign_keys=True)
 
     # Reading
     def generation(self) -> int | None:

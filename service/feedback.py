@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from cited.records import now
+from cited.transactions import transaction
 
 Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 2000
@@ -83,12 +84,9 @@ class FeedbackStore:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=30)) as connection:
+        with transaction(self.path, _SCHEMA) as connection:
             connection.row_factory = sqlite3.Row
-            with connection:  # one transaction: committed on success, rolled back on error
-                connection.execute(_SCHEMA)
-                yield connection
+            yield connection
 
     def rate(
         self, session: str, turn: int, rating: Rating, answered: Answered, user: str | None = None

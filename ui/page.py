@@ -231,9 +231,7 @@ def build_page(
                 missing = error_html("That answer is not on the page (still coming, or cleared).")
                 return {feedback_box: gr.update(visible=True), rated: missing}
             session_id = request.session_hash or "anonymous"
-            rating, shown = (
-                RATINGS.get(liked.liked, (None, None)) if isinstance(liked.liked, bool) else (None, None)
-            )
+            rating, shown = RATINGS.get(liked.liked, (None, None))  # None (un-clicked): no rating
             turn.rating = shown  # so the chat shows the thumb again when it is redrawn
             if rating is None:  # the thumb was clicked again: the rating is taken back
                 feedback.retract(session_id, turn.number)
