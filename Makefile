@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCIFACT ?= ../shared/benchmarks/scifact
 
-.PHONY: install install-test run ingest serve test lint format bench eval calibrate clean
+.PHONY: install install-test run ingest serve test test-fast lint format bench eval calibrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +40,22 @@ run: ingest
 serve: install
 	$(BIN)/cited serve --host $(HOST) --port $(PORT)
 
+# The import contract (.importlinter) fails the build when a module imports from a layer above it.
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The quick loop (about a minute): everything but the browser, process, fuzz and benchmark tests.
+test-fast: install-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not browser and not processes and not slow"
 
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-test
 	$(BIN)/ruff format .

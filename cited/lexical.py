@@ -19,15 +19,17 @@ import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cited.chunks import Chunk, document_of
 from cited.crashpoints import crash_point
+from cited.search_filter import EVERYTHING, SearchFilter, groups_of
 from cited.settings import Settings
-from cited.store import EVERYTHING, Chunk, ChunkStore, Scope, document_of, groups_of
+from cited.store import ChunkStore
+from cited.text_features import english_stopwords, stemmer
 
 if TYPE_CHECKING:
     import bm25s
@@ -35,25 +37,11 @@ if TYPE_CHECKING:
 FORMAT_VERSION = "3"  # 2: NLTK stop words; 3: per-chunk groups
 
 
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def english_stopwords() -> frozenset[str]:
-    from llama_index.core.utils import globals_helper
-
-    return frozenset(globals_helper.stopwords)
-
-
 def tokenize(texts: list[str]) -> Any:
     import bm25s
 
     return bm25s.tokenize(
-        texts, stopwords=sorted(english_stopwords()), stemmer=_stemmer(), show_progress=False
+        texts, stopwords=sorted(english_stopwords()), stemmer=stemmer(), show_progress=False
     )
 
 
@@ -154,17 +142,17 @@ class LexicalIndex:
         documents rarely repeats, and one pass over the ids is cheap (measured 1.9 ms for 10,000)."""
         return np.array([float(document_of(i) in documents) for i in self._ids])
 
-    def search(self, query: str, k: int, scope: Scope = EVERYTHING) -> list[LexicalHit]:
-        """Best ``k`` chunks for ``query`` in ``scope``; chunks matching no query term are left out.
+    def search(self, query: str, k: int, search_filter: SearchFilter = EVERYTHING) -> list[LexicalHit]:
+        """Best ``k`` chunks for ``query`` in ``search_filter``; chunks matching no query term are left out.
 
-        The scope becomes a weight mask inside bm25s's retrieval, so a chunk outside it scores 0
+        The filter becomes a weight mask inside bm25s's retrieval, so a chunk outside it scores 0
         and is never ranked.
         """
-        if self._model is None or not self._ids or k <= 0 or scope.empty:
+        if self._model is None or not self._ids or k <= 0 or search_filter.empty:
             return []
-        allowed = self.mask(scope.groups) if scope.groups is not None else None
-        if scope.documents is not None:
-            chosen = self.document_mask(scope.documents)
+        allowed = self.mask(search_filter.groups) if search_filter.groups is not None else None
+        if search_filter.documents is not None:
+            chosen = self.document_mask(search_filter.documents)
             allowed = chosen if allowed is None else allowed * chosen
         tokens = tokenize([query])
         if not tokens.ids or not tokens.ids[0]:

@@ -7,195 +7,23 @@ document's cleaned text (``start``/``end``, and ``page`` for PDFs).
 The store is embedded (``chromadb.PersistentClient`` in the data directory, one serving process)
 or a Chroma server (``chromadb.HttpClient``, any number of workers), chosen by the settings.
 
-Readers never see a document half written. Chunk ids are ``<document id>-<pipeline>-<index>``,
-and ``<document id>-<pipeline>`` names one *version* of a document. A small state record, in a
-collection of its own, lists the versions that are hidden: one being written, or one replaced and
-not yet deleted. The ingest hides a version before writing its first chunk and reveals it, while
-hiding the version it replaces, in one write of that record; readers drop hidden versions, and read
-the record before and after each search (``seq`` changes with every write), searching again when
-it moved. See :class:`StoreState`.
+Readers never see a document half written: see ``cited/store_state.py``. The records are in
+``cited/chunks.py``, the search filter in ``cited/search_filter.py`` and the serving lock in
+``cited/serving_lock.py``.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from cited.chunks import Chunk, StoredDocument, document_of, version_of
+from cited.search_filter import EVERYTHING, GROUP_FLAG, SearchFilter, group_fields, groups_of
 from cited.settings import Settings
-
-GROUP_FLAG = "g_"  # metadata key prefix of the per-group flags
-
-
-def chunk_id(document_id: str, pipeline: str, index: int) -> str:
-    """Chunk ids start with their document's id, so results can be grouped by document unread."""
-    return f"{document_id}-{pipeline}-{index:05d}"
-
-
-def group_fields(groups: Sequence[str]) -> dict[str, Any]:
-    """Metadata that records a chunk's groups: the list for reading, and one flag per group for
-    filtering, since a Chroma ``where`` cannot test membership in a string."""
-    return {"groups": "|".join(groups), **{f"{GROUP_FLAG}{g}": True for g in groups}}
-
-
-def groups_of(meta: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(g for g in str(meta.get("groups", "")).split("|") if g)
-
-
-def group_filter(groups: frozenset[str] | None) -> dict[str, Any] | None:
-    """The Chroma ``where`` that keeps chunks readable by any of ``groups``; None reads everything.
-
-    Callers handle an empty set themselves (it reads nothing), since Chroma has no false filter.
-    """
-    if groups is None:
-        return None
-    flags: list[dict[str, Any]] = [{f"{GROUP_FLAG}{g}": True} for g in sorted(groups)]
-    return flags[0] if len(flags) == 1 else {"$or": flags}
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What one search may read: chunks readable by any of ``groups`` (all when None: auth off)
-    and, when ``documents`` is given, of those documents only (a reader's own choice, which
-    narrows what the groups allow and never widens it)."""
-
-    groups: frozenset[str] | None = None
-    documents: frozenset[str] | None = None
-
-    @property
-    def empty(self) -> bool:
-        """True when nothing can be read (no group, or no document chosen)."""
-        return (self.groups is not None and not self.groups) or self.documents == frozenset()
-
-    def where(self) -> dict[str, Any] | None:
-        """The Chroma ``where``; None reads everything. Callers check ``empty`` first."""
-        readable = group_filter(self.groups)
-        if self.documents is None:
-            return readable
-        chosen = {"document_id": {"$in": sorted(self.documents)}}
-        return chosen if readable is None else {"$and": [readable, chosen]}
-
-
-EVERYTHING = Scope()
-
-
-def document_of(chunk_id: str) -> str:
-    return chunk_id.split("-", 1)[0]
-
-
-def version_of(chunk_id: str) -> str:
-    """``<document id>-<pipeline>``: the chunks of one document as one ingest settings made them."""
-    return chunk_id.rsplit("-", 1)[0]
-
-
-@dataclass(frozen=True)
-class StoreState:
-    """What readers may see, shared by every process that opens the store.
-
-    ``generation`` counts published changes (a worker rebuilds its BM25 index when it moves);
-    ``seq`` counts every write of this record, so a reader can tell that a search overlapped one;
-    ``hidden`` names the versions no reader may return.
-    """
-
-    seq: int = 0
-    generation: int = 0
-    hidden: frozenset[str] = field(default_factory=frozenset)
-
-    def visible(self, chunk_id: str) -> bool:
-        return not self.hidden or version_of(chunk_id) not in self.hidden
-
-    def to_json(self) -> str:
-        return json.dumps({"seq": self.seq, "generation": self.generation, "hidden": sorted(self.hidden)})
-
-    @classmethod
-    def from_json(cls, text: str) -> StoreState:
-        raw = json.loads(text)
-        return cls(int(raw["seq"]), int(raw["generation"]), frozenset(raw["hidden"]))
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage of a document, located in the document's cleaned text by ``start``/``end``."""
-
-    id: str
-    document_id: str
-    title: str
-    source: str
-    text: str
-    start: int
-    end: int
-    index: int
-    pipeline: str  # fingerprint of the ingest settings that produced it
-    page: int | None = None
-    groups: tuple[str, ...] = ()  # who may read it (ingest/access.py); empty only in old stores
-    sha256: str = ""  # of the document's bytes; empty in stores written before the manifest
-    ingested_at: str = ""  # ISO time the chunk was written
-
-    @property
-    def version(self) -> str:
-        return version_of(self.id)
-
-    def indexed_text(self) -> str:
-        """What the indexes see: the title as well, so a passage is also found by what its document
-        is about (as MTEB embeds title + text). The stored text stays the passage alone."""
-        return f"{self.title}\n{self.text}"
-
-    def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {
-            "document_id": self.document_id,
-            "title": self.title,
-            "source": self.source,
-            "start": self.start,
-            "end": self.end,
-            "index": self.index,
-            "pipeline": self.pipeline,
-        }
-        # Chroma metadata cannot hold None, so an absent page is left out.
-        if self.page is not None:
-            meta["page"] = self.page
-        if self.sha256:
-            meta["sha256"] = self.sha256
-        if self.ingested_at:
-            meta["ingested_at"] = self.ingested_at
-        return meta | group_fields(self.groups)
-
-    @classmethod
-    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-        return cls(
-            id=chunk_id,
-            document_id=str(meta["document_id"]),
-            title=str(meta["title"]),
-            source=str(meta["source"]),
-            text=text,
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            index=int(meta["index"]),
-            pipeline=str(meta.get("pipeline", "")),
-            page=int(meta["page"]) if "page" in meta else None,
-            groups=groups_of(meta),
-            sha256=str(meta.get("sha256", "")),
-            ingested_at=str(meta.get("ingested_at", "")),
-        )
-
-
-@dataclass(frozen=True)
-class ScoredChunk:
-    chunk: Chunk
-    score: float  # the retriever's score: cosine (dense), BM25, or fused (hybrid)
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    document_id: str
-    title: str
-    source: str
-    chunks: int
-
+from cited.store_state import StoreState
 
 MULTILINGUAL_SUFFIX = "-e5"
 STATE_SUFFIX = "-state"
@@ -268,18 +96,19 @@ class ChunkStore:
         vector: np.ndarray,
         k: int,
         multilingual: bool = False,
-        scope: Scope = EVERYTHING,
+        search_filter: SearchFilter = EVERYTHING,
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine) of the ``k`` nearest chunks in ``scope``, without fetching their texts.
-        The filter runs inside Chroma's query, so a chunk outside the scope is never scored."""
+        """(chunk id, cosine) of the ``k`` nearest chunks ``search_filter`` lets through, without
+        fetching their texts.
+        The filter runs inside Chroma's query, so a chunk it excludes is never scored."""
         collection = self._multilingual if multilingual else self._collection
         total = collection.count()
-        if total == 0 or k <= 0 or scope.empty:
+        if total == 0 or k <= 0 or search_filter.empty:
             return []
         result = collection.query(
             query_embeddings=[vector.tolist()],
             n_results=min(k, total),
-            where=scope.where(),
+            where=search_filter.where(),
             include=["distances"],
         )
         distances = (result["distances"] or [[]])[0]
@@ -288,11 +117,11 @@ class ChunkStore:
     def readable_documents(self, document_ids: Iterable[str], groups: frozenset[str] | None) -> set[str]:
         """Those of ``document_ids`` that have visible chunks readable by ``groups``: a document the
         caller may not read is as unknown to them as one that does not exist."""
-        scope = Scope(groups, frozenset(document_ids))
-        if scope.empty:
+        search_filter = SearchFilter(groups, frozenset(document_ids))
+        if search_filter.empty:
             return set()
         state = self.state()
-        found = self._collection.get(where=scope.where(), include=[])["ids"]
+        found = self._collection.get(where=search_filter.where(), include=[])["ids"]
         return {document_of(i) for i in found if state.visible(i)}
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Chunk]:
@@ -394,68 +223,6 @@ class ChunkStore:
             part = list(ids[lo : lo + batch])
             self._collection.delete(ids=part)
             self._multilingual.delete(ids=part)
-
-
-SERVING_LOCK = "serving.lock"
-
-
-class StoreBusyError(Exception):
-    """An embedded store is already served by another process; the message says what to do."""
-
-
-class ServingClaim:
-    """This process's hold on an embedded store, shared by every app it serves from that folder
-    (tests run several in one process; they share one Chroma client, so they see each other)."""
-
-    _held: dict[Path, tuple[Any, int]] = {}  # noqa: RUF012  (process-wide by design)
-    _guard = threading.Lock()
-
-    def __init__(self, folder: Path) -> None:
-        from filelock import FileLock, Timeout
-
-        self.folder = folder.resolve()
-        with self._guard:
-            lock, count = self._held.get(self.folder, (None, 0))
-            if lock is None:
-                lock = FileLock(self.folder / SERVING_LOCK)
-                try:
-                    lock.acquire(timeout=0)
-                except Timeout:
-                    raise StoreBusyError(
-                        f"another Cited process is serving the embedded store in {folder}. Stop it, "
-                        "or run several workers against a Chroma server (CITED_CHROMA_HOST; README, "
-                        "'Scaling out')."
-                    ) from None
-            self._held[self.folder] = (lock, count + 1)
-
-    def release(self) -> None:
-        with self._guard:
-            lock, count = self._held[self.folder]
-            if count == 1:
-                lock.release()
-                del self._held[self.folder]
-            else:
-                self._held[self.folder] = (lock, count - 1)
-
-
-def claim_for_serving(store: ChunkStore) -> ServingClaim | None:
-    """Hold the embedded store while this process serves it; None for a Chroma server.
-
-    Chroma's embedded client keeps its vector index in the memory of the process that opened it:
-    what a second process writes to the same folder is invisible to the first one's searches until
-    it restarts. So one process serves an embedded store, and changes while it serves go through it
-    (POST /documents, DELETE /documents/{id}); more workers need a Chroma server.
-    """
-    if store.embedded_path is None:
-        return None
-    return ServingClaim(store.embedded_path)
-
-
-def ensure_not_served(store: ChunkStore) -> None:
-    """Refuse to write an embedded store that a server process holds (see claim_for_serving)."""
-    claim = claim_for_serving(store)
-    if claim is not None:
-        claim.release()
 
 
 class StoreUnavailableError(Exception):

@@ -17,11 +17,14 @@ import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sklearn.metrics import balanced_accuracy_score, recall_score
+from sklearn.model_selection import LeaveOneOut
+
 from cited.settings import Settings
 from evals.questions import Question
 from evals.thresholds import candidate_cuts
-from service.answers import AnswerService
-from service.schemas import AskRequest
+from service.answering.answer_types import AskRequest
+from service.answering.answers import AnswerService
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,13 @@ class Outcome:
 
 
 def outcome(scored: list[Scored], threshold: float) -> Outcome:
-    answerable = [s for s in scored if s.answerable]
-    unanswerable = [s for s in scored if not s.answerable]
-    answered = sum(s.best_score >= threshold for s in answerable) / max(len(answerable), 1)
-    abstained = sum(s.best_score < threshold for s in unanswerable) / max(len(unanswerable), 1)
-    return Outcome(threshold, answered, abstained, (answered + abstained) / 2)
+    truth = [s.answerable for s in scored]
+    answers = [s.best_score >= threshold for s in scored]
+    # Recall of each class: answering the answerable, abstaining on the unanswerable.
+    answered, abstained = (
+        float(recall_score(truth, answers, pos_label=label, zero_division=0)) for label in (True, False)
+    )
+    return Outcome(threshold, answered, abstained, float(balanced_accuracy_score(truth, answers)))
 
 
 def choose_threshold(scored: list[Scored]) -> Outcome:
@@ -59,12 +64,11 @@ def choose_threshold(scored: list[Scored]) -> Outcome:
 
 def leave_one_out(scored: list[Scored]) -> float:
     """Balanced accuracy when each question is judged by a threshold chosen without it."""
-    right = {True: 0, False: 0}
-    for i, item in enumerate(scored):
-        threshold = choose_threshold(scored[:i] + scored[i + 1 :]).threshold
-        right[item.answerable] += (item.best_score >= threshold) == item.answerable
-    answerable = sum(s.answerable for s in scored)
-    return (right[True] / answerable + right[False] / (len(scored) - answerable)) / 2
+    answers = [False] * len(scored)
+    for kept, (left_out,) in LeaveOneOut().split(scored):
+        threshold = choose_threshold([scored[i] for i in kept]).threshold
+        answers[left_out] = scored[left_out].best_score >= threshold
+    return float(balanced_accuracy_score([s.answerable for s in scored], answers))
 
 
 def score_questions(service: AnswerService, questions: list[Question]) -> list[Scored]:

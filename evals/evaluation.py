@@ -60,7 +60,7 @@ def run_evaluation(
     corpus: Path | None = None,
     api_key: str | None = None,
 ) -> EvalOutcome:
-    from service.answers import AnswerService
+    from service.answering.answers import AnswerService
 
     with ExitStack() as stack:
         target: Target

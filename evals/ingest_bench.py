@@ -22,14 +22,16 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from cited.chunks import Chunk
 from cited.embedding import Embedder, make_embedder
 from cited.settings import Settings
-from cited.store import Chunk, open_store
+from cited.store import open_store
 from evals.beir import BeirDocument, load_beir
+from evals.document_ranking import best_documents
 from evals.metrics import evaluate
 from evals.retrieval_bench import DOCUMENTS
 from ingest.sync import Ingestor
-from service.retrieval import Retriever
+from service.answering.retrieval import Retriever
 
 BUILDS = ("minilm", "minilm-int8")
 
@@ -38,7 +40,7 @@ def _chunk_texts(ingestor: Ingestor, items: list[BeirDocument]) -> list[str]:
     """The slice's chunks exactly as the ingest will make them (untimed)."""
     chunks: list[Chunk] = []
     for item in items:
-        chunks.extend(ingestor.chunk(item.load(), ("everyone",)))
+        chunks.extend(ingestor.chunker.chunk(item.load(), ("everyone",)))
     return [c.indexed_text() for c in chunks]
 
 
@@ -51,7 +53,7 @@ def _time_raw(embedder: Embedder, texts: list[str]) -> float:
 def _time_ingest(ingestor: Ingestor, part: list[BeirDocument]) -> tuple[float, int]:
     started = time.perf_counter()
     # Scoped to the slice, so the slices before it stay in the store.
-    report = ingestor.sync(part, scope={d.source for d in part})
+    report = ingestor.sync(part, only_sources={d.source for d in part})
     return time.perf_counter() - started, report.chunks_written
 
 
@@ -112,7 +114,7 @@ def run(
                     evaluate(
                         dataset.qrels,
                         {
-                            q: [p.chunk.source for p in r.retrieve_documents(text, DOCUMENTS).passages]
+                            q: [p.chunk.source for p in best_documents(r, text, DOCUMENTS).passages]
                             for q, text in dataset.queries.items()
                         },
                     )["ndcg@10"],

@@ -15,7 +15,8 @@ deterministic. A claim is supported when all of these hold:
    evidence; ``similarity`` is the best MiniLM cosine between the claim and any one or two adjacent
    sentences of the evidence.
 
-``w`` and the threshold are fitted by :func:`fit` on ``evals/data/support_pairs.jsonl`` and kept in
+``w`` and the threshold are fitted by ``evals/judge_fitting.py`` on ``evals/data/support_pairs.jsonl``
+and kept in
 ``evals/config.toml``; ``cited eval judge`` reports the accuracy, in-sample and cross-validated.
 What it cannot see: roles swapped between names that both occur ("Judy Tong was CEO"), word order
 ("preservation before creation") and contradictions without a negation word. The labelled set holds
@@ -27,33 +28,16 @@ such pairs so its accuracy counts them.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 from typing import Protocol
 
 import httpx
 import numpy as np
 
-from evals.thresholds import candidate_cuts
-from service.extractive import content_terms
-from service.sentences import split_sentences
-
-SUPPORT_PAIRS = Path(__file__).parent / "data" / "support_pairs.jsonl"
-
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-# "one" is left out: far more often a pronoun ("one of the areas") than a count.
-_NUMBER_WORDS = {
-    word: str(n)
-    for n, word in enumerate(
-        ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], 2
-    )
-}
-_WORD = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*")
-_NEGATIONS = {"not", "no", "never", "none", "nor", "neither", "cannot", "without", "nothing"}
+from cited.sentences import split_sentences
+from cited.text_features import content_terms, names, negated, numbers, words_for_names
 
 
 class SupportJudge(Protocol):
@@ -87,30 +71,6 @@ class Features:
         return self.numbers_ok and self.names_ok and (self.negation_ok or not negation)
 
 
-def numbers(text: str) -> set[str]:
-    found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
-    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS}
-    return found
-
-
-def names(claim: str) -> set[str]:
-    """Capitalised words, without possessives: the names a claim asserts.
-
-    The first word is capitalised anyway, so it counts only when it looks like a name on its own:
-    a capital inside it ("DingTalk") or a capitalised word after it ("Tencent CEO").
-    """
-    words = [re.sub(r"[’']s$", "", w) for w in _WORD.findall(claim)]
-    found = {w for w in words[1:] if w[0].isupper()}
-    if words and (any(c.isupper() for c in words[0][1:]) or (len(words) > 1 and words[1][0].isupper())):
-        found.add(words[0])
-    return found
-
-
-def negated(text: str) -> bool:
-    words = _WORD.findall(text.lower().replace("’", "'"))
-    return any(w in _NEGATIONS or w.endswith("n't") for w in words)
-
-
 class OverlapJudge:
     """The deterministic judge described in the module docstring."""
 
@@ -133,8 +93,7 @@ class OverlapJudge:
         best = int(np.argmax(similarities)) if windows else -1
         # Negation is compared with the closest single sentence: a neighbour's "not" says nothing.
         closest = int(np.argmax(similarities[: len(sentences)])) if sentences else -1
-        evidence_words = {w.lower() for w in _WORD.findall(evidence)}
-        evidence_words |= {re.sub(r"[’']s$", "", w) for w in evidence_words}
+        evidence_words = words_for_names(evidence)
         return Features(
             coverage=coverage,
             similarity=float(similarities[best]) if best >= 0 else 0.0,
@@ -245,85 +204,3 @@ class MemoJudge:
         if key not in self._seen:
             self._seen[key] = self.judge.supports(claim, passages)
         return self._seen[key]
-
-
-# --- the labelled set and fitting ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LabelledPair:
-    id: str
-    claim: str
-    passages: list[str]
-    sources: list[str]
-    supported: bool
-    kind: str
-
-
-def load_pairs(path: Path = SUPPORT_PAIRS) -> list[LabelledPair]:
-    with path.open(encoding="utf-8") as lines:
-        return [LabelledPair(**json.loads(line)) for line in lines if line.strip()]
-
-
-@dataclass(frozen=True)
-class JudgeScore:
-    pairs: int
-    accuracy: float
-    precision: float  # of "supported" verdicts, how many were right
-    recall: float  # of supported pairs, how many were found
-    by_kind: dict[str, float]
-    wrong: list[str]  # ids
-
-
-def score_verdicts(pairs: Sequence[LabelledPair], verdicts: Sequence[bool]) -> JudgeScore:
-    right = [v == p.supported for p, v in zip(pairs, verdicts, strict=True)]
-    said_yes = [p.supported for p, v in zip(pairs, verdicts, strict=True) if v]
-    truly = [v for p, v in zip(pairs, verdicts, strict=True) if p.supported]
-    kinds: dict[str, list[bool]] = {}
-    for pair, ok in zip(pairs, right, strict=True):
-        kinds.setdefault(pair.kind, []).append(ok)
-    return JudgeScore(
-        pairs=len(pairs),
-        accuracy=sum(right) / len(pairs) if pairs else 0.0,
-        precision=sum(said_yes) / len(said_yes) if said_yes else 0.0,
-        recall=sum(truly) / len(truly) if truly else 0.0,
-        by_kind={k: round(sum(v) / len(v), 3) for k, v in sorted(kinds.items())},
-        wrong=[p.id for p, ok in zip(pairs, right, strict=True) if not ok],
-    )
-
-
-WEIGHTS = tuple(round(0.05 * i, 2) for i in range(21))
-
-
-def fit(features: Sequence[Features], labels: Sequence[bool], negation: bool = True) -> JudgeParams:
-    """The weight and threshold of best accuracy; the threshold sits halfway between scores.
-
-    Ties go to the higher threshold: a judge that says "supported" too easily flatters the product.
-    """
-    best: tuple[float, float, JudgeParams] | None = None
-    for weight in WEIGHTS:
-        for cut in candidate_cuts(f.score(weight) for f in features):
-            params = JudgeParams(weight, round(cut, 4), negation)
-            hits = sum(
-                (f.gates(negation) and f.score(weight) >= cut) == label
-                for f, label in zip(features, labels, strict=True)
-            )
-            key = (hits / len(labels), cut)
-            if best is None or key > best[:2]:
-                best = (*key, params)
-    assert best is not None
-    return best[2]
-
-
-def cross_validated(
-    features: Sequence[Features], labels: Sequence[bool], folds: int = 5, negation: bool = True
-) -> float:
-    """Accuracy when each pair is judged with parameters fitted without its fold (fold = index mod k)."""
-    right = 0
-    for k in range(folds):
-        train = [i for i in range(len(labels)) if i % folds != k]
-        params = fit([features[i] for i in train], [labels[i] for i in train], negation)
-        for i in range(k, len(labels), folds):
-            f = features[i]
-            right += (f.gates(negation) and f.score(params.weight) >= params.threshold) == labels[i]
-    return right / len(labels) if labels else 0.0

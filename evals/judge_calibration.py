@@ -21,14 +21,8 @@ from cited.embedding import make_embedder
 from cited.settings import Settings
 from evals.evaluation import JudgeKind, make_judge
 from evals.gates import EvalConfig
-from evals.judge import (
-    SUPPORT_PAIRS,
-    OverlapJudge,
-    cross_validated,
-    fit,
-    load_pairs,
-    score_verdicts,
-)
+from evals.judge import OverlapJudge
+from evals.judge_fitting import SUPPORT_PAIRS, cross_validated, fit, load_pairs, score_verdicts
 
 
 def calibrate_judge(

@@ -9,8 +9,10 @@ import time
 import httpx
 import uvicorn
 
+from cited.embedding import Embedder
 from cited.settings import Settings
 from service.app import create_app
+from service.components import build_components
 
 
 def free_port() -> int:
@@ -22,11 +24,15 @@ def free_port() -> int:
 class LiveServer:
     """``with LiveServer(settings) as server:`` serves until the block ends."""
 
-    def __init__(self, settings: Settings, startup_timeout: float = 120) -> None:
+    def __init__(
+        self, settings: Settings, startup_timeout: float = 120, embedder: Embedder | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        # An embedder already loaded (the tests' one per process) is shared instead of loaded again.
+        app = create_app(components=build_components(settings, embedder))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

@@ -27,11 +27,12 @@ from cited.embedding import make_embedder
 from cited.settings import Settings
 from cited.store import open_store
 from evals.beir import BeirDataset, load_beir
+from evals.document_ranking import best_documents
 from evals.metrics import evaluate, percentile
 from evals.peer import LlamaIndexPeer
 from ingest.sync import Ingestor
-from service.hybrid import fuse
-from service.retrieval import Retriever
+from service.answering.hybrid import fuse
+from service.answering.retrieval import Retriever
 
 DOCUMENTS = 100  # ranked documents per query: Recall@100 needs 100
 CHUNK_DEPTH = 300  # chunks ranked when tuning, to fill 100 distinct documents (about 2.2 chunks each)
@@ -130,7 +131,7 @@ def run(
 
         def cited(mode: str) -> Callable[[str], list[str]]:
             retriever = retrievers[mode]
-            return lambda q: [p.chunk.source for p in retriever.retrieve_documents(q, DOCUMENTS).passages]
+            return lambda q: [p.chunk.source for p in best_documents(retriever, q, DOCUMENTS).passages]
 
         systems = [
             System(

@@ -25,8 +25,8 @@ from evals.metrics import (
     reciprocal_rank,
 )
 from evals.questions import Question
-from service.answers import AnswerService
-from service.schemas import AskRequest, AskResponse
+from service.answering.answer_types import AskRequest, AskResponse
+from service.answering.answers import AnswerService
 
 HIT_KS = (1, 3, 5)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from cited.groups import InvalidGroupsError
 from cited.groups import validate_groups as check_groups
 
@@ -34,6 +36,31 @@ class AccessPolicy:
 
     def groups_for(self, source: str) -> tuple[str, ...]:
         return next((groups for pattern, groups in self.rules if fnmatchcase(source, pattern)), self.default)
+
+
+class AccessDeclaration(BaseModel):
+    """What ``access.yaml`` may say; anything else is refused, naming the entry at fault."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: tuple[str, ...] | None = None
+    paths: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default_groups(cls, value: object) -> object:
+        return None if value is None else check_groups(value, "default")
+
+    @field_validator("paths", mode="before")
+    @classmethod
+    def _path_groups(cls, value: object) -> object:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("'paths' must map path patterns to lists of groups")
+        return {
+            str(pattern): check_groups(groups, f"paths: {pattern!r}") for pattern, groups in value.items()
+        }
 
 
 def validate_groups(groups: object, where: str) -> tuple[str, ...]:
@@ -60,15 +87,13 @@ def load_policy(root: Path, default_groups: list[str]) -> AccessPolicy:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise AccessPolicyError(f"{path}: not valid YAML ({exc}); nothing was changed") from None
-    if not isinstance(raw, dict) or set(raw) - {"default", "paths"}:
-        raise AccessPolicyError(f"{path}: expected only the keys 'default' and 'paths'; nothing was changed")
-    if "default" in raw:
-        default = validate_groups(raw["default"], f"{path}: default")
-    paths = raw.get("paths") or {}
-    if not isinstance(paths, dict):
-        raise AccessPolicyError(f"{path}: 'paths' must map path patterns to lists of groups")
-    rules = [
-        (str(pattern), validate_groups(groups, f"{path}: paths: {pattern!r}"))
-        for pattern, groups in paths.items()
-    ]
-    return AccessPolicy(default, rules)
+    try:
+        declared = AccessDeclaration.model_validate(raw)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        if problem["type"] in ("extra_forbidden", "model_type"):
+            message = "expected only the keys 'default' and 'paths'"
+        else:
+            message = str(problem["msg"]).removeprefix("Value error, ")
+        raise AccessPolicyError(f"{path}: {message}; nothing was changed") from None
+    return AccessPolicy(declared.default or default, list(declared.paths.items()))

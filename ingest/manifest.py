@@ -21,7 +21,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cited.store import Chunk, ChunkStore
+from cited.chunks import Chunk
+from cited.store import ChunkStore
 from cited.transactions import transaction
 
 SCHEMA_VERSION = "1"

@@ -1,6 +1,9 @@
-"""The app factory: ``create_app(settings)`` builds the API and mounts the page at /ui.
+"""The app factory: ``create_app(settings, components)`` builds the API and mounts the page at /ui.
 
-Tests call it with their own settings (their own data directory), so no global state is shared.
+This module is the composition root: the only one that sees both the HTTP routers and the page.
+Tests call it with their own settings (their own data directory) and, to share one loaded
+embedder, their own components; ``uvicorn --factory service.app:create_app`` calls it with
+neither, and it reads the settings from the environment.
 """
 
 from __future__ import annotations
@@ -12,26 +15,25 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 import cited
-from cited.keys import KeyStore
+from cited.serving_lock import claim_for_serving
 from cited.settings import Settings, get_settings
-from cited.store import claim_for_serving
-from cited.users import UserStore
 from service import errors, hardening
-from service.answers import AnswerService
-from service.corpus_changes import CorpusChanges
-from service.feedback import FeedbackStore
+from service.components import Components, build_components
 from service.routers import ask, documents, health
+from ui.page import mount
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    service = AnswerService.from_settings(settings)
+def create_app(settings: Settings | None = None, components: Components | None = None) -> FastAPI:
+    if components is None:
+        components = build_components(settings or get_settings())
+    settings = components.settings
+    answers = components.answers
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        serving = claim_for_serving(service.store)
+        serving = claim_for_serving(answers.store)
         # Loading MiniLM takes seconds; do it before accepting requests, not inside the first one.
-        service.warm_up()
+        answers.warm_up()
         try:
             yield
         finally:
@@ -44,10 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Answers over your documents, every claim backed by the passage it came from.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.service = service
-    app.state.keys = KeyStore(settings.keys_path)
-    app.state.changes = CorpusChanges(settings, service)
+    app.state.components = components
     errors.install(app)
     hardening.install(app, settings)
     for router in (ask.router, documents.router, health.router):
@@ -57,9 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
-    from ui.page import mount
-
-    users = UserStore(settings.users_path) if settings.auth else None
-    feedback = FeedbackStore(settings.feedback_path)
-    mount(app, service, feedback, users, app.state.changes, settings.max_upload_bytes)
+    mount(app, components.asking, components.feedback, components.users, components.changes, settings)
     return app

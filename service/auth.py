@@ -9,14 +9,17 @@ without the endpoint's scope gets 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cited.keys import SCOPES, KeyStore
-from service.refusals import RefusalError
+from cited.refusals import RefusalError
+from cited.settings import Settings
+from service.callers import Caller, local_caller
+from service.dependencies import get_keys, get_rate_limit, get_settings
+from service.rate_limit import RateLimit
 from service.schemas import ErrorBody
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `cited keys add`.")
@@ -29,16 +32,6 @@ CALLER_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    groups: frozenset[str] | None  # None: every document (auth off)
-    scopes: frozenset[str]
-
-
-LOCAL_USER = Principal("local", None, frozenset(SCOPES))
-
-
 class AuthError(RefusalError):
     """401 or 403, with a code and a message that says what to send instead."""
 
@@ -46,25 +39,30 @@ class AuthError(RefusalError):
         super().__init__(status, code, message, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
 
-def _keys(request: Request) -> KeyStore:
-    return request.app.state.keys
+def require(scope: str, counted: bool = True) -> Callable[..., Caller]:
+    """A dependency that returns the caller, or refuses the request without ``scope``.
 
-
-def require(scope: str) -> Callable[..., Principal]:
-    """A dependency that returns the caller, or refuses the request without ``scope``."""
+    Refused requests always count against the rate limit. Accepted ones count here unless the
+    service behind the endpoint counts them itself (``counted=False``: ``/ask``, whose questions
+    are counted by ``service/asking.py`` for the page as well).
+    """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
     def caller(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        limit = request.app.state.rate_limit
-        address = f"address:{request.client.host if request.client else 'unknown'}"
-        if not request.app.state.settings.auth:
-            limit.hit(address)
-            return LOCAL_USER
-        key = _keys(request).verify(credentials.credentials) if credentials else None
+        settings: Annotated[Settings, Depends(get_settings)],
+        keys: Annotated[KeyStore, Depends(get_keys)],
+        limit: Annotated[RateLimit, Depends(get_rate_limit)],
+    ) -> Caller:
+        address = request.client.host if request.client else "unknown"
+        if not settings.auth:
+            local = local_caller(address)
+            if counted:
+                limit.hit(local.rate_key)
+            return local
+        key = keys.verify(credentials.credentials) if credentials else None
         refusal = None
         if credentials is None:
             refusal = AuthError(
@@ -80,12 +78,14 @@ def require(scope: str) -> Callable[..., Principal]:
             refusal = AuthError(401, "revoked_key", "This API key was revoked. Ask for a new one.")
         if refusal is not None:
             # Refused requests count against their address, so a flood of bad keys is throttled too.
-            limit.hit(address)
+            limit.hit(f"address:{address}")
             raise refusal
         assert key is not None  # every way to be None was refused above
-        limit.hit(f"key:{key.id}")
+        found = Caller(key.name, frozenset(key.groups), frozenset(key.scopes), f"key:{key.id}")
+        if counted:
+            limit.hit(found.rate_key)
         if scope not in key.scopes:
             raise AuthError(403, "forbidden", f"This API key lacks the `{scope}` scope needed here.")
-        return Principal(key.name, frozenset(key.groups), frozenset(key.scopes))
+        return found
 
     return caller

@@ -1,16 +1,41 @@
-"""FastAPI dependencies: the per-app service and settings, taken from the app that serves the request."""
+"""FastAPI dependencies: the app's components, taken from the app that serves the request."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
+from cited.keys import KeyStore
 from cited.settings import Settings
-from service.answers import AnswerService
+from ingest.changes import CorpusChanges
+from service.answering.answers import AnswerService
+from service.asking import Asking
+from service.components import Components
+from service.rate_limit import RateLimit
 
 
-def get_service(request: Request) -> AnswerService:
-    return request.app.state.service
+def get_components(request: Request) -> Components:
+    return request.app.state.components
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return get_components(request).settings
+
+
+def get_answers(request: Request) -> AnswerService:
+    return get_components(request).answers
+
+
+def get_asking(request: Request) -> Asking:
+    return get_components(request).asking
+
+
+def get_changes(request: Request) -> CorpusChanges:
+    return get_components(request).changes
+
+
+def get_keys(request: Request) -> KeyStore:
+    return get_components(request).keys
+
+
+def get_rate_limit(request: Request) -> RateLimit:
+    return get_components(request).asking.rate_limit

@@ -10,10 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.answers import EmptyIndexError
-from service.hardening import RateLimitedError
-from service.refusals import RefusalError
-from service.schemas import MAX_QUESTION_CHARS, MAX_SCOPE_DOCUMENTS, ErrorBody
+from cited.refusals import RefusalError
+from service.answering.answer_types import MAX_CHOSEN_DOCUMENTS, MAX_QUESTION_CHARS
+from service.answering.answers import EmptyIndexError
+from service.rate_limit import RateLimitedError
+from service.schemas import ErrorBody
 
 log = logging.getLogger("cited")
 
@@ -29,7 +30,7 @@ _FIELD_HINTS = {
     ),
     "list_type": "must be a list of document ids, as GET /documents lists them",
     "too_short": "must list at least one document id; leave the field out to search every document",
-    "too_long": f"may list at most {MAX_SCOPE_DOCUMENTS} documents",
+    "too_long": f"may list at most {MAX_CHOSEN_DOCUMENTS} documents",
     "model_attributes_type": 'must be a JSON object such as {"question": "..."}',
     "dict_type": 'must be a JSON object such as {"question": "..."}',
 }

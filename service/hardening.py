@@ -1,23 +1,18 @@
-"""Limits and headers every response gets: request size, rate per caller, CORS, security headers.
+"""Limits and headers every response gets: request size, CORS, security headers.
 
-Rate limiting uses the ``limits`` library (the engine under slowapi) directly, as a step of the
-auth dependency, because the limit is per caller: per API key when auth is on, per client address
-when it is off. slowapi's decorators or middleware would also count the page's own asset and queue
-requests under /ui.
+The rate limit per caller is ``service/rate_limit.py``.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Send
+
+# The ASGI connection scope (Starlette's name for it): the only "scope" in this module.
+from starlette.types import Scope as AsgiScope
 
 from cited.settings import Settings
 
@@ -31,25 +26,6 @@ _API_HEADERS = [
 ]
 _PAGE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 _PAGE_PREFIXES = ("/ui", "/docs", "/openapi.json", "/redoc")
-
-
-class RateLimitedError(Exception):
-    def __init__(self, retry_after_s: int, limit: str) -> None:
-        super().__init__(f"Too many requests: the limit is {limit} per caller. Retry in {retry_after_s} s.")
-        self.retry_after_s = retry_after_s
-
-
-class RateLimit:
-    def __init__(self, spec: str, storage: str = "memory://") -> None:
-        self.spec = spec
-        self._item = parse(spec)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage))
-
-    def hit(self, caller: str) -> None:
-        """Count one request of ``caller``; raises :class:`RateLimitedError` past the limit."""
-        if not self._limiter.hit(self._item, caller):
-            reset = self._limiter.get_window_stats(self._item, caller).reset_time
-            raise RateLimitedError(max(1, math.ceil(reset - time.time())), self.spec)
 
 
 class RequestLimits:
@@ -66,7 +42,7 @@ class RequestLimits:
         # A multipart upload carries a document; its framing (boundaries, headers) adds a little.
         self.max_upload_bytes = (max_upload_bytes or max_bytes) + _MULTIPART_ALLOWANCE
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -135,7 +111,6 @@ _MULTIPART_ALLOWANCE = 16 * 1024
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     if settings.cors_origins:
         # Closed by default: without origins no CORS header is sent and browsers refuse other sites.
         app.add_middleware(

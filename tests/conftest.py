@@ -3,6 +3,7 @@ disk, and a uvicorn server on 127.0.0.1 reached over HTTP."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 import cited  # noqa: F401  (offline environment before any model library loads)
-from cited.embedding import Embedder
+from cited.embedding import Embedder, make_embedder
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
 from evals.live_server import LiveServer, free_port
@@ -44,7 +45,7 @@ def run_cited(
 ) -> subprocess.CompletedProcess[str]:
     """The `cited` command as a user runs it: a real process, its output and its exit status."""
     return subprocess.run(
-        [sys.executable, "-m", "cited.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -54,9 +55,43 @@ def run_cited(
     )
 
 
+@dataclass(frozen=True)
+class CommandRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke_cited(
+    *args: str, cwd: Path = ROOT, stdin: str | None = None, env: Mapping[str, str | None] | None = None
+) -> CommandRun:
+    """The `cited` command run in this process (Typer's CliRunner): the same code, output and exit
+    codes as the real process, without loading MiniLM again (the process keeps one). Tests that need
+    a real process (a lock held by another one, a kill, the installed console script) use
+    ``run_cited``.
+
+    ``env`` replaces the environment for the call; the settings are read afresh for it."""
+    from typer.testing import CliRunner
+
+    from cited.settings import get_settings
+    from cli.main import app
+
+    before = Path.cwd()
+    get_settings.cache_clear()  # the CLI reads the settings once per process: read them for this call
+    os.chdir(cwd)  # relative defaults (./corpus, ./data, reports/) resolve as in the real process
+    try:
+        result = CliRunner().invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+    finally:
+        os.chdir(before)
+        get_settings.cache_clear()
+    return CommandRun(result.exit_code, result.stdout, result.stderr)
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return Embedder()
+    """The process's one MiniLM (``make_embedder`` keeps one per build), loaded once for the
+    session: every in-process app, ingest and command of the tests uses this same instance."""
+    return make_embedder("minilm", Settings().embed_batch_size)
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,15 @@ import pytest
 
 from cited.embedding import Embedder
 from cited.keys import KeyStore
+from cited.search_filter import SearchFilter
+from cited.sentences import split_sentences
 from cited.settings import Settings
-from cited.store import Scope, open_store
+from cited.store import open_store
 from evals.live_server import LiveServer
 from ingest.access import AccessPolicyError, load_policy
 from ingest.cleaning import clean
 from ingest.sync import IngestError, Ingestor
-from service.sentences import split_sentences
-from tests.conftest import ROOT, run_cited
+from tests.conftest import ROOT, invoke_cited
 from tests.documents import BOARD_DOC, BOARD_TEXT, ingest_with_auth, write_corpus
 
 
@@ -95,9 +96,12 @@ def test_groups_are_stored_and_a_changed_declaration_relabels_without_reembeddin
     assert report.chunks_written == 0 and report.regrouped == [(BOARD_DOC, ("board", "finance"))]
     assert {d.source for d in ingestor.store.documents(frozenset({"finance"}))} == {BOARD_DOC}
     # BM25 follows the new labels as well.
-    hits = ingestor.lexical.search("Lumenfield acquisition", 5, Scope(frozenset({"finance"})))
+    hits = ingestor.lexical.index.search("Lumenfield acquisition", 5, SearchFilter(frozenset({"finance"})))
     assert hits and all(ingestor.store.fetch([h.chunk_id])[h.chunk_id].source == BOARD_DOC for h in hits)
-    assert ingestor.lexical.search("Lumenfield acquisition", 5, Scope(frozenset({"everyone"}))) == []
+    assert (
+        ingestor.lexical.index.search("Lumenfield acquisition", 5, SearchFilter(frozenset({"everyone"})))
+        == []
+    )
 
 
 def test_a_copy_in_an_open_folder_makes_the_same_bytes_readable_to_both(
@@ -241,7 +245,7 @@ def test_health_does_not_count_the_corpus_for_strangers(secured: Secured) -> Non
 
 def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    made = run_cited(
+    made = invoke_cited(
         "keys",
         "add",
         "dashboard",
@@ -259,29 +263,31 @@ def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_pat
     stored = (tmp_path / "data" / "keys.json").read_text(encoding="utf-8")
     assert key not in stored and key.split("_", 2)[2] not in stored  # the secret may hold "_"
     assert (tmp_path / "data" / "keys.json").stat().st_mode & 0o077 == 0
-    listed = run_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
+    listed = invoke_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
     key_id = key.split("_")[1]
     assert f"{key_id}  dashboard  groups=board,finance  scopes=ask  active" in listed
-    assert run_cited("keys", "revoke", key_id, "--data-dir", data, cwd=ROOT).returncode == 0
-    assert "revoked" in run_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
-    bad = run_cited("keys", "add", "x", "--groups", "board", "--scopes", "root", "--data-dir", data, cwd=ROOT)
+    assert invoke_cited("keys", "revoke", key_id, "--data-dir", data, cwd=ROOT).returncode == 0
+    assert "revoked" in invoke_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
+    bad = invoke_cited(
+        "keys", "add", "x", "--groups", "board", "--scopes", "root", "--data-dir", data, cwd=ROOT
+    )
     assert bad.returncode == 2 and "choose from ['ask', 'ingest', 'admin']" in bad.stderr
 
 
 def test_page_users_are_stored_hashed_and_short_passwords_refused(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    made = run_cited("users", "add", "mei", "--groups", "board", "--password-stdin", "--data-dir", data,
+    made = invoke_cited("users", "add", "mei", "--groups", "board", "--password-stdin", "--data-dir", data,
                  cwd=ROOT, stdin="correct horse battery\n")  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "correct horse" not in (tmp_path / "data" / "users.json").read_text(encoding="utf-8")
-    short = run_cited("users", "add", "li", "--groups", "board", "--password-stdin", "--data-dir", data,
+    short = invoke_cited("users", "add", "li", "--groups", "board", "--password-stdin", "--data-dir", data,
                   cwd=ROOT, stdin="short\n")  # fmt: skip
     assert short.returncode == 2 and "at least 12 characters" in short.stderr
-    assert "mei  groups=board" in run_cited("users", "list", "--data-dir", data, cwd=ROOT).stdout
+    assert "mei  groups=board" in invoke_cited("users", "list", "--data-dir", data, cwd=ROOT).stdout
 
 
 def test_serving_beyond_loopback_without_auth_is_refused(tmp_path: Path) -> None:
-    run = run_cited("serve", "--host", "0.0.0.0", "--port", "8999", "--data-dir", str(tmp_path), cwd=ROOT)
+    run = invoke_cited("serve", "--host", "0.0.0.0", "--port", "8999", "--data-dir", str(tmp_path), cwd=ROOT)
     assert run.returncode == 2
     assert "refusing to serve on 0.0.0.0 without authentication" in run.stderr
     assert "CITED_AUTH=true" in run.stderr

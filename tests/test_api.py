@@ -90,8 +90,14 @@ def test_ask_abstains_when_the_documents_do_not_answer(http: httpx.Client, quest
 
 
 def test_top_k_limits_the_passages(http: httpx.Client) -> None:
-    body = http.post("/ask", json={"question": "What did the HR team do in the crisis?", "top_k": 1}).json()
-    assert len(body["citations"]) <= 1
+    question = "Which platform hosted the online karaoke?"
+    wide = http.post("/ask", json={"question": question, "top_k": 5, "include_retrieved": True}).json()
+    narrow = http.post("/ask", json={"question": question, "top_k": 1, "include_retrieved": True}).json()
+    assert len(wide["retrieved"]) == 5 and len(narrow["retrieved"]) == 1
+    # The one passage kept is the best of the five, and the answer still comes from it.
+    assert narrow["retrieved"][0]["text"] == wide["retrieved"][0]["text"]
+    assert narrow["abstained"] is False and len(narrow["citations"]) == 1
+    assert narrow["citations"][0]["text"] == narrow["retrieved"][0]["text"] and "DingTalk" in narrow["answer"]
 
 
 def test_include_retrieved_returns_every_passage_best_first(http: httpx.Client) -> None:

@@ -15,7 +15,7 @@ from evals.page_latency import measure as measure_page
 from evals.questions import DEV_QUESTIONS
 from evals.questions import load as load_questions
 from evals.retrieval_bench import PEER, run
-from tests.conftest import ROOT, run_cited
+from tests.conftest import ROOT, invoke_cited
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact"
 
@@ -35,6 +35,7 @@ def test_a_slice_keeps_every_relevant_document(scifact: Path) -> None:
     assert relevant <= ids and len(ids) >= 30
 
 
+@pytest.mark.slow
 def test_benchmark_on_a_slice_reports_every_system(scifact: Path, tmp_path: Path) -> None:
     table = run(scifact, tmp_path / "reports", max_queries=6, max_docs=60)
     systems = {row["system"]: row for row in table["systems"]}  # type: ignore[attr-defined]
@@ -59,13 +60,14 @@ def test_the_dataset_is_never_copied_into_the_project() -> None:
 
 
 def test_bench_refuses_a_folder_that_is_not_a_beir_dataset(tmp_path: Path) -> None:
-    result = run_cited("bench", "retrieval", "--dataset", str(tmp_path), cwd=tmp_path)
+    result = invoke_cited("bench", "retrieval", "--dataset", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2 and "not a BEIR dataset" in result.stderr
 
 
 # --- the page against the API (its own Playwright: test_ui.py's browser is module-scoped) ----------
 
 
+@pytest.mark.browser
 def test_the_page_bench_times_the_page_and_the_api_on_the_same_questions(
     served_corpus: Path, tmp_path: Path
 ) -> None:

@@ -1,8 +1,13 @@
-"""The `cited` command as a user runs it: a real process, its output and its exit status."""
+"""The `cited` command: its output and exit status. Run in-process (the same code and exit codes)
+except where the real process matters: the installed console script."""
 
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import run_cited
+import pytest
+
+from tests.conftest import invoke_cited
 from tests.documents import write_pdf
 
 
@@ -14,7 +19,7 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
     (corpus / "scan.pdf").write_bytes(b"%PDF-1.5 not really")
     (corpus / "photo.png").write_bytes(b"\x89PNG")
 
-    run = run_cited(
+    run = invoke_cited(
         "ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--no-progress", cwd=tmp_path
     )
     assert run.returncode == 1, run.stderr
@@ -25,7 +30,7 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
     assert "2 added" in run.stdout and "1 failed" in run.stdout
 
     (corpus / "scan.pdf").unlink()
-    again = run_cited(
+    again = invoke_cited(
         "ingest", str(corpus), "--data-dir", str(tmp_path / "data"), "--no-progress", cwd=tmp_path
     )
     assert again.returncode == 0, again.stderr
@@ -33,13 +38,24 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
 
 
 def test_ingest_of_a_missing_folder_exits_2_with_a_clear_message(tmp_path: Path) -> None:
-    run = run_cited("ingest", str(tmp_path / "nowhere"), "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    run = invoke_cited(
+        "ingest", str(tmp_path / "nowhere"), "--data-dir", str(tmp_path / "data"), cwd=tmp_path
+    )
     assert run.returncode == 2
     assert "is not a folder" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_help_lists_the_commands(tmp_path: Path) -> None:
-    run = run_cited("--help", cwd=tmp_path)
-    assert run.returncode == 0
-    for command in ("ingest", "serve", "ask", "calibrate"):
+@pytest.mark.processes
+def test_the_installed_command_lists_its_commands_without_loading_a_model(tmp_path: Path) -> None:
+    """The console script pip installed, as a user runs it; --help imports no model library."""
+    cited = Path(sys.executable).parent / "cited"
+    run = subprocess.run([str(cited), "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert run.returncode == 0, run.stderr
+    for command in ("ingest", "serve", "ask", "calibrate", "bench", "eval", "keys", "users", "feedback"):
         assert command in run.stdout
+    heavy = "('torch', 'chromadb', 'gradio', 'sentence_transformers')"
+    probe = f"import sys; from cli.main import app; print(sorted(m for m in sys.modules if m in {heavy}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr

@@ -11,7 +11,9 @@ from cited.embedding import Embedder
 from cited.settings import Settings
 from cited.store import open_store
 from ingest.sync import Ingestor
-from service.answers import AnswerService
+from service.asking import Asking
+from service.callers import local_caller
+from service.components import build_components
 from tests.conftest import CORPUS, running_chroma
 from ui import conversation
 from ui.render import message_html, panel_html
@@ -23,6 +25,7 @@ def test_questions_the_page_refuses_to_send_are_explained() -> None:
     assert "under 2,000 characters" in (conversation.question_problem("why? " * 401) or "")
 
 
+@pytest.mark.processes
 def test_a_store_that_goes_down_gives_a_readable_answer_and_a_logged_trace(
     tmp_path: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -32,14 +35,14 @@ def test_a_store_that_goes_down_gives_a_readable_answer_and_a_logged_trace(
     with running_chroma(tmp_path / "chroma") as (chroma, process):
         settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, **chroma.settings())
         Ingestor(settings, embedder, open_store(settings)).run(corpus)
-        service = AnswerService.from_settings(settings)
-        working = conversation.answer(service, 1, "Which platform hosted the online karaoke?", None, None)
+        asking = build_components(settings, embedder).asking
+        working = conversation.answer(asking, 1, "Which platform hosted the online karaoke?", None, LOCAL)
         assert working.response is not None and "DingTalk" in working.response.answer
 
         process.kill()
         process.wait(timeout=30)
         with caplog.at_level(logging.ERROR, logger="cited.ui"):
-            failed = conversation.answer(service, 2, "Which platform hosted the online karaoke?", None, None)
+            failed = conversation.answer(asking, 2, "Which platform hosted the online karaoke?", None, LOCAL)
     assert failed.response is None and failed.error == conversation.FAILED
     shown = message_html(failed) + panel_html(failed)
     assert "cited-error" in shown and "try again" in shown and "Traceback" not in shown
@@ -47,20 +50,42 @@ def test_a_store_that_goes_down_gives_a_readable_answer_and_a_logged_trace(
     assert any(r.exc_info for r in caplog.records)  # the trace goes to the log, not the reader
 
 
-def test_documents_gone_since_the_list_was_loaded_are_named_as_such(server_service: AnswerService) -> None:
-    gone = conversation.answer(server_service, 1, "Who is Judy Tong?", ["0123456789abcdef"], None)
+def test_documents_gone_since_the_list_was_loaded_are_named_as_such(server_asking: Asking) -> None:
+    gone = conversation.answer(server_asking, 1, "Who is Judy Tong?", ["0123456789abcdef"], LOCAL)
     assert gone.response is None and gone.stale_documents
     assert "no longer indexed" in (gone.error or "")
 
-    (hr,) = [d for d in server_service.documents() if "HR" in d.title]
-    scoped = conversation.answer(server_service, 2, "Who is Judy Tong?", [hr.document_id], None)
+    (hr,) = [d for d in server_asking.documents(LOCAL) if "HR" in d.title]
+    scoped = conversation.answer(server_asking, 2, "Who is Judy Tong?", [hr.document_id], LOCAL)
     assert scoped.response is not None and scoped.searched == [hr.title]
     assert "Searched only: " + hr.title in message_html(scoped)
 
 
-@pytest.fixture
-def server_service(served_corpus: Path) -> AnswerService:
-    """An in-process service over the store the HTTP tests serve (read only)."""
-    return AnswerService.from_settings(
-        Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
+def test_a_reader_over_the_rate_limit_is_told_when_to_ask_again(
+    served_corpus: Path, embedder: Embedder
+) -> None:
+    """The page asks through the same call as POST /ask, so the same limit applies to it."""
+    settings = Settings(
+        data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus", rate_limit="2/minute"
     )
+    asking = build_components(settings, embedder).asking
+    reader = local_caller("10.0.0.7")
+    first, second, third = (
+        conversation.answer(asking, n, "Who is Judy Tong?", None, reader) for n in (1, 2, 3)
+    )
+    assert first.response is not None and second.response is not None
+    assert third.response is None and "too many questions" in (third.error or "")
+    assert "2/minute" in (third.error or "") and "wait" in (third.error or "")
+    # Another reader is counted apart.
+    other = conversation.answer(asking, 1, "Who is Judy Tong?", None, local_caller("10.0.0.8"))
+    assert other.response is not None
+
+
+LOCAL = local_caller("127.0.0.1")
+
+
+@pytest.fixture
+def server_asking(served_corpus: Path, embedder: Embedder) -> Asking:
+    """An in-process service over the store the HTTP tests serve (read only)."""
+    settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
+    return build_components(settings, embedder).asking

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from evals.gates import GATED, ConfigError, load_config
-from evals.judge import load_pairs
+from evals.judge_fitting import load_pairs
 from evals.live_server import LiveServer
 from evals.questions import GOLDEN_QUESTIONS, load
 from ingest.cleaning import clean
-from tests.conftest import CORPUS, ROOT, run_cited
+from tests.conftest import CORPUS, ROOT, invoke_cited
 
 
 def cleaned(source: str) -> str:
@@ -58,7 +58,7 @@ def test_the_config_refuses_unknown_metrics_and_out_of_range_thresholds(tmp_path
 
 
 def test_cited_eval_in_process_clears_the_thresholds_and_writes_its_reports(tmp_path: Path) -> None:
-    run = run_cited("eval", "--reports", str(tmp_path), cwd=ROOT)
+    run = invoke_cited("eval", "--reports", str(tmp_path), cwd=ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
     (report,) = tmp_path.glob("eval-*.json")
     document = json.loads(report.read_text(encoding="utf-8"))
@@ -86,7 +86,7 @@ def test_cited_eval_over_http_fails_with_exit_1_when_a_metric_is_below_its_thres
     )
     settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
     with LiveServer(settings) as server:
-        run = run_cited(
+        run = invoke_cited(
             "eval", "--url", server.url, "--config", str(strict), "--reports", str(tmp_path), cwd=ROOT
         )
     assert run.returncode == 1, run.stdout + run.stderr
@@ -106,15 +106,15 @@ def test_cited_eval_over_http_fails_with_exit_1_when_a_metric_is_below_its_thres
     ],
 )
 def test_cited_eval_bad_input_exits_2_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
-    run = run_cited("eval", *args, "--reports", str(tmp_path), cwd=ROOT)
+    run = invoke_cited("eval", *args, "--reports", str(tmp_path), cwd=ROOT)
     assert run.returncode == 2, run.stdout + run.stderr
     assert message in run.stderr and "Traceback" not in run.stderr
 
 
 def test_the_chat_judge_without_an_endpoint_exits_2_naming_the_settings(tmp_path: Path) -> None:
-    run = run_cited(
+    run = invoke_cited(
         "eval", "judge", "--judge", "chat", "--reports", str(tmp_path),
-        cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith("CITED_JUDGE")},
+        cwd=ROOT, env={k: None for k in os.environ if k.startswith("CITED_JUDGE")},
     )  # fmt: skip
     assert run.returncode == 2
     assert "CITED_JUDGE_URL" in run.stderr and "Traceback" not in run.stderr

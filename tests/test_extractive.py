@@ -1,10 +1,8 @@
-import numpy as np
-
+from cited.chunks import Chunk, ScoredChunk
 from cited.embedding import Embedder
-from cited.store import Chunk, ScoredChunk
-from service.citations import as_running_text, cite
-from service.extractive import SentenceSelector, content_terms, coverage, extend_list
-from service.sentences import split_sentences
+from cited.sentences import split_sentences
+from service.answering.citations import as_running_text, cite
+from service.answering.extractive import SentenceSelector, content_terms, coverage, extend_list
 
 
 def passage(text: str, doc: str = "d1", start: int = 0, score: float = 0.5, title: str = "T") -> ScoredChunk:
@@ -63,9 +61,13 @@ def test_selection_prefers_the_answering_sentence_and_drops_repeats(embedder: Em
 
 
 def test_citations_number_passages_in_answer_order_and_quote_what_is_used(embedder: Embedder) -> None:
-    first = passage("Alpha leads the cloud unit. Beta runs logistics.", doc="d1", start=100)
-    second = passage("Gamma heads retail since 2021.", doc="d2")
-    question = "Who leads the cloud unit and who heads retail?"
+    first = passage(
+        "Alpha leads the cloud unit of the group. Beta runs the logistics arm of the group.",
+        doc="d1",
+        start=100,
+    )
+    second = passage("Gamma leads the retail unit of the group.", doc="d2")
+    question = "Who leads the cloud unit and who leads the retail unit?"
     selector = SentenceSelector(embedder.embed_cached, max_sentences=3)
     chosen = selector.select(question, embedder.embed_query(question), [first, second]).chosen
     answer = cite(chosen)
@@ -73,4 +75,12 @@ def test_citations_number_passages_in_answer_order_and_quote_what_is_used(embedd
     for citation in answer.citations:
         assert citation.quote in citation.passage.chunk.text
         assert f"[{citation.id}]" in answer.answer
-    assert np.all([c.score <= chosen[0].score for c in chosen])
+    # Both passages answer part of the question: each is cited once, in the answer's order, and
+    # only the sentence used is quoted (not the one about Beta).
+    assert [c.passage.chunk.document_id for c in answer.citations] == ["d1", "d2"]
+    assert [c.quote for c in answer.citations] == [
+        "Alpha leads the cloud unit of the group.",
+        "Gamma leads the retail unit of the group.",
+    ]
+    assert answer.answer.index("[1]") < answer.answer.index("Gamma") < answer.answer.index("[2]")
+    assert "Beta" not in answer.answer

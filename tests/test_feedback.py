@@ -11,7 +11,7 @@ import pytest
 
 from evals.questions import load
 from service.feedback import MAX_COMMENT_CHARS, Answered, FeedbackError, FeedbackStore
-from tests.conftest import ROOT, run_cited
+from tests.conftest import ROOT, invoke_cited
 
 WRONG = Answered(
     question="Who ran the online karaoke?",
@@ -66,7 +66,7 @@ def test_export_writes_thumbs_down_as_eval_cases_that_cited_eval_can_load(tmp_pa
     store.rate("s", 3, "down", NOT_FOUND)
     out = tmp_path / "cases" / "feedback.jsonl"
 
-    done = run_cited("feedback", "export", "--out", str(out), "--data-dir", str(data), cwd=ROOT)
+    done = invoke_cited("feedback", "export", "--out", str(out), "--data-dir", str(data), cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "exported 2 thumbs-down case(s)" in done.stderr and "1 thumbs-up not exported" in done.stderr
 
@@ -79,17 +79,17 @@ def test_export_writes_thumbs_down_as_eval_cases_that_cited_eval_can_load(tmp_pa
     assert cases[1].feedback and cases[1].feedback["abstained"] is True
     assert cases[1].feedback["searched_documents"] == ["8df2bd05af565e9b"]
 
-    to_stdout = run_cited("feedback", "export", "--data-dir", str(data), cwd=ROOT)
+    to_stdout = invoke_cited("feedback", "export", "--data-dir", str(data), cwd=ROOT)
     assert to_stdout.stdout == out.read_text(encoding="utf-8")
 
 
 def test_export_with_no_feedback_yet_and_to_an_unwritable_place(tmp_path: Path) -> None:
-    empty = run_cited("feedback", "export", "--data-dir", str(tmp_path / "data"), cwd=ROOT)
+    empty = invoke_cited("feedback", "export", "--data-dir", str(tmp_path / "data"), cwd=ROOT)
     assert empty.returncode == 0 and empty.stdout == "" and "exported 0" in empty.stderr
     assert not (tmp_path / "data" / "feedback.sqlite").exists()  # exporting creates nothing
 
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
-    refused = run_cited(
+    refused = invoke_cited(
         "feedback",
         "export",
         "--out",

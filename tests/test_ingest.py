@@ -17,7 +17,8 @@ from tests.conftest import CEO_DOC, HR_DOC, ROOT, chunk_texts
 from tests.documents import write_pdf
 
 
-@pytest.fixture(params=["embedded", "chroma-server"])
+# The server half starts a real `chroma run`: `make test` runs it, `make test-fast` leaves it out.
+@pytest.fixture(params=["embedded", pytest.param("chroma-server", marks=pytest.mark.processes)])
 def backend(request: pytest.FixtureRequest) -> str:
     """Every sync case runs against the embedded store and against a real Chroma server."""
     return str(request.param)
@@ -216,24 +217,25 @@ def test_a_dry_run_reports_every_change_and_writes_nothing(ingestor: Ingestor, c
     assert real.replaced == [HR_DOC] and real.removed == [CEO_DOC]
 
 
+@pytest.mark.processes
 def test_ingest_cli_dry_run_and_a_store_held_by_a_server(tmp_path: Path, corpus: Path, backend: str) -> None:
     if backend != "embedded":
         pytest.skip("the serving lock only concerns the embedded store")
-    from cited.store import claim_for_serving
-    from tests.conftest import run_cited
+    from cited.serving_lock import claim_for_serving
+    from tests.conftest import invoke_cited, run_cited
 
     data = tmp_path / "cli-data"
-    dry = run_cited("ingest", str(corpus), "--data-dir", str(data), "--dry-run", cwd=ROOT)
+    dry = invoke_cited("ingest", str(corpus), "--data-dir", str(data), "--dry-run", cwd=ROOT)
     assert dry.returncode == 0, dry.stderr
     assert f"would be added: {CEO_DOC}" in dry.stdout and "nothing written" in dry.stdout
     assert not (data / "manifest.sqlite").exists() and open_store(Settings(data_dir=data)).count() == 0
 
     claim = claim_for_serving(open_store(Settings(data_dir=data)))
-    try:
+    try:  # a real process: a lock held by this one is what it must respect
         held = run_cited("ingest", str(corpus), "--data-dir", str(data), cwd=ROOT)
     finally:
         assert claim is not None
         claim.release()
     assert held.returncode == 2 and "POST /documents" in held.stderr
-    done = run_cited("ingest", str(corpus), "--data-dir", str(data), "--no-progress", cwd=ROOT)
+    done = invoke_cited("ingest", str(corpus), "--data-dir", str(data), "--no-progress", cwd=ROOT)
     assert done.returncode == 0 and "2 added" in done.stdout

@@ -12,20 +12,10 @@ from typing import ClassVar
 import pytest
 
 from cited.embedding import Embedder
+from cited.text_features import names, negated, numbers
 from evals.gates import load_config
-from evals.judge import (
-    ChatJudge,
-    Features,
-    JudgeUnavailableError,
-    OverlapJudge,
-    cross_validated,
-    fit,
-    load_pairs,
-    names,
-    negated,
-    numbers,
-    score_verdicts,
-)
+from evals.judge import ChatJudge, Features, JudgeUnavailableError, OverlapJudge
+from evals.judge_fitting import cross_validated, fit, load_pairs, score_verdicts
 from evals.live_server import free_port
 
 PASSAGE = (
@@ -93,7 +83,7 @@ def test_fit_finds_the_separating_threshold_and_cross_validation_holds_out_each_
         (x.gates(True) and x.score(params.weight) >= params.threshold) == y
         for x, y in zip(features, labels, strict=True)
     )
-    assert cross_validated(features, labels, folds=7) == 1.0  # leave-one-out on a separable set
+    assert cross_validated(features, labels, folds=3) == 1.0  # a separable set stays separable
 
 
 # --- the chat judge -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from cited.lexical import LexicalIndex
-from cited.store import Scope
+from cited.search_filter import SearchFilter
 
 IDS = ["d1-p-00000", "d1-p-00001", "d2-p-00000"]
 TEXTS = [
@@ -59,12 +59,19 @@ def test_groups_filter_inside_the_search_and_survive_a_reload(tmp_path: Path) ->
     LexicalIndex(tmp_path / "bm25").build(IDS, TEXTS, GROUPS)
     index = LexicalIndex(tmp_path / "bm25")
     assert index.load()
-    assert index.search("Tongyi Qianwen", k=3, scope=Scope(frozenset({"board"})))[0].chunk_id == "d2-p-00000"
-    assert index.search("Tongyi Qianwen", k=3, scope=Scope(frozenset({"everyone", "hr"}))) == []
-    assert [h.chunk_id for h in index.search("employees", k=3, scope=Scope(frozenset({"hr"})))] == [
-        "d1-p-00001"
-    ]
-    assert index.search("employees", k=3, scope=Scope(frozenset())) == []  # no group reads nothing
+    assert (
+        index.search("Tongyi Qianwen", k=3, search_filter=SearchFilter(frozenset({"board"})))[0].chunk_id
+        == "d2-p-00000"
+    )
+    assert (
+        index.search("Tongyi Qianwen", k=3, search_filter=SearchFilter(frozenset({"everyone", "hr"}))) == []
+    )
+    assert [
+        h.chunk_id for h in index.search("employees", k=3, search_filter=SearchFilter(frozenset({"hr"})))
+    ] == ["d1-p-00001"]
+    assert (
+        index.search("employees", k=3, search_filter=SearchFilter(frozenset())) == []
+    )  # no group reads nothing
     assert len(index.search("employees", k=3)) == 2  # no filter: auth off
 
 
@@ -73,12 +80,12 @@ def test_chosen_documents_narrow_the_search_and_never_widen_the_groups(tmp_path:
     index.build(IDS, TEXTS, GROUPS)
     both = "DingTalk Tongyi"
     assert {h.chunk_id for h in index.search(both, k=3)} == {"d1-p-00000", "d2-p-00000"}
-    assert [h.chunk_id for h in index.search(both, k=3, scope=Scope(documents=frozenset({"d2"})))] == [
-        "d2-p-00000"
-    ]
-    board_only = Scope(frozenset({"everyone"}), frozenset({"d2"}))  # d2 is the board's
-    assert index.search(both, k=3, scope=board_only) == []
-    assert index.search(both, k=3, scope=Scope(documents=frozenset())) == []
+    assert [
+        h.chunk_id for h in index.search(both, k=3, search_filter=SearchFilter(documents=frozenset({"d2"})))
+    ] == ["d2-p-00000"]
+    board_only = SearchFilter(frozenset({"everyone"}), frozenset({"d2"}))  # d2 is the board's
+    assert index.search(both, k=3, search_filter=board_only) == []
+    assert index.search(both, k=3, search_filter=SearchFilter(documents=frozenset())) == []
 
 
 def test_relabelling_a_chunk_changes_the_fingerprint(tmp_path: Path) -> None:
@@ -86,4 +93,7 @@ def test_relabelling_a_chunk_changes_the_fingerprint(tmp_path: Path) -> None:
     before = index.build(IDS, TEXTS, GROUPS)
     after = index.build(IDS, TEXTS, [("everyone",), ("everyone", "hr"), ("everyone",)])
     assert before != after
-    assert index.search("Tongyi", k=3, scope=Scope(frozenset({"everyone"})))[0].chunk_id == "d2-p-00000"
+    assert (
+        index.search("Tongyi", k=3, search_filter=SearchFilter(frozenset({"everyone"})))[0].chunk_id
+        == "d2-p-00000"
+    )

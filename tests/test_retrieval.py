@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from cited.chunks import document_of
 from cited.embedding import Embedder, MultilingualEmbedder
 from cited.lexical import LexicalIndex, open_lexical, sync_lexical
+from cited.lexical_freshness import LexicalFreshness
 from cited.settings import Settings
-from cited.store import ChunkStore, document_of, open_store
+from cited.store import ChunkStore, open_store
+from evals.document_ranking import best_documents
 from ingest.sync import Ingestor
-from service.answers import AnswerService
-from service.retrieval import Retriever
+from service.answering.answers import AnswerService
+from service.answering.retrieval import Retriever
 from tests.conftest import HR_DOC
 
 
@@ -27,8 +30,8 @@ def store_ids(store: ChunkStore) -> set[str]:
 def retriever(settings: Settings, embedder: Embedder, **overrides: object) -> Retriever:
     settings = settings.model_copy(update=overrides)
     store = open_store(settings)
-    lexical = open_lexical(settings)
-    sync_lexical(store, lexical)
+    lexical = LexicalFreshness(settings, store)
+    lexical.catch_up()
     multilingual = MultilingualEmbedder() if settings.multilingual else None
     return Retriever(settings, embedder, store, lexical, multilingual)
 
@@ -37,20 +40,22 @@ def test_bm25_and_chroma_hold_the_same_chunks_through_change_and_removal(
     ingestor: Ingestor, corpus: Path
 ) -> None:
     ingestor.run(corpus)
-    assert bm25_ids(ingestor.lexical) == store_ids(ingestor.store) != set()
+    assert bm25_ids(ingestor.lexical.index) == store_ids(ingestor.store) != set()
 
     (corpus / HR_DOC).write_text("HR memo\n\nThe zebrafish committee meets on Fridays.\n", encoding="utf-8")
     (corpus / "extra.md").write_text("# Extra\n\nThe okapi programme starts in May.\n", encoding="utf-8")
     ingestor.run(corpus)
-    assert bm25_ids(ingestor.lexical) == store_ids(ingestor.store)
-    assert [h.chunk_id for h in ingestor.lexical.search("DingTalk karaoke", 5)] == []  # old version gone
-    hit = ingestor.lexical.search("zebrafish committee", 5)[0].chunk_id
+    assert bm25_ids(ingestor.lexical.index) == store_ids(ingestor.store)
+    assert [
+        h.chunk_id for h in ingestor.lexical.index.search("DingTalk karaoke", 5)
+    ] == []  # old version gone
+    hit = ingestor.lexical.index.search("zebrafish committee", 5)[0].chunk_id
     assert ingestor.store.fetch([hit])[hit].source == HR_DOC
 
     (corpus / "extra.md").unlink()
     ingestor.run(corpus)
-    assert bm25_ids(ingestor.lexical) == store_ids(ingestor.store)
-    assert ingestor.lexical.search("okapi programme", 5) == []
+    assert bm25_ids(ingestor.lexical.index) == store_ids(ingestor.store)
+    assert ingestor.lexical.index.search("okapi programme", 5) == []
 
 
 def test_a_missing_bm25_index_is_rebuilt_from_the_store(
@@ -60,7 +65,7 @@ def test_a_missing_bm25_index_is_rebuilt_from_the_store(
     Ingestor(settings, embedder, open_store(settings)).run(corpus)
     shutil.rmtree(settings.lexical_dir)
     service = AnswerService.from_settings(settings)
-    assert bm25_ids(service.retriever.lexical) == store_ids(service.store) != set()
+    assert bm25_ids(service.retriever.lexical.index) == store_ids(service.store) != set()
     # A second start finds it current and does not rebuild.
     assert sync_lexical(service.store, open_lexical(settings)) is False
 
@@ -80,12 +85,12 @@ def test_modes_switch_the_retriever(make_settings: Callable[..., Settings], embe
     assert not any("Aliren" in text for text in found["dense"])  # MiniLM alone misses it
 
 
-def test_retrieve_documents_returns_one_passage_per_document(
+def test_best_documents_returns_one_passage_per_document(
     make_settings: Callable[..., Settings], embedder: Embedder, corpus: Path
 ) -> None:
     settings = make_settings()
     Ingestor(settings, embedder, open_store(settings)).run(corpus)
-    result = retriever(settings, embedder).retrieve_documents("Alibaba strategy during the crisis", 5)
+    result = best_documents(retriever(settings, embedder), "Alibaba strategy during the crisis", 5)
     documents = [document_of(p.chunk.id) for p in result.passages]
     assert len(documents) == len(set(documents)) == 2
 

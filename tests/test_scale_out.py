@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from cited.embedding import Embedder
 from cited.settings import Settings
@@ -25,6 +26,8 @@ from cited.store import open_store
 from evals.live_server import LiveServer, free_port
 from ingest.sync import Ingestor
 from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, run_cited, wait_until_up
+
+pytestmark = pytest.mark.processes
 
 QUESTION = "When did the Cainiao warehouse in Wuhan reopen?"
 
@@ -58,7 +61,7 @@ def workers(env: dict[str, str], data_dirs: list[Path], log_dir: Path) -> Iterat
             port = free_port()
             log = log_dir / f"worker-{number}.log"
             process = subprocess.Popen(
-                [sys.executable, "-m", "cited.cli", "serve", "--port", str(port),
+                [sys.executable, "-m", "cli.main", "serve", "--port", str(port),
                  "--data-dir", str(data_dir)],
                 cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
             )  # fmt: skip
@@ -201,7 +204,7 @@ def test_queries_never_fail_or_see_half_a_document_while_uploads_replace_it(
 
 
 def test_two_workers_on_one_chroma_server_stay_consistent(
-    tmp_path: Path, chroma_server: ChromaServer
+    tmp_path: Path, chroma_server: ChromaServer, embedder: Embedder
 ) -> None:
     collection = chroma_server.settings()["collection"]
     env = {**chroma_server.env(str(collection)), "CITED_RATE_LIMIT": "100000/minute"}
@@ -213,9 +216,9 @@ def test_two_workers_on_one_chroma_server_stay_consistent(
             release_note(100 + n).replace("Cainiao", "Hema"), encoding="utf-8"
         )
 
-    first = run_cited("ingest", str(corpus), "--data-dir", str(tmp_path / "ingest-data"), "--no-progress",
-                      cwd=ROOT, env={**os.environ, **env})  # fmt: skip
-    assert first.returncode == 0, first.stderr
+    # The first ingest runs in this process (the workers and the later ingest are real processes).
+    first = Settings(data_dir=tmp_path / "ingest-data", **chroma_server.settings(collection=collection))  # type: ignore[arg-type]
+    assert Ingestor(first, embedder, open_store(first)).run(corpus).ok
 
     data_dirs = [tmp_path / "worker-a", tmp_path / "worker-b"]  # separate: each rebuilds its own BM25
     with workers({**env, "CITED_CORPUS_DIR": str(corpus)}, data_dirs, tmp_path) as (a, b):

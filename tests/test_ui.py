@@ -19,12 +19,14 @@ from cited.users import UserStore
 from evals.browser import VIEWPORT, ChromiumMissingError, launch
 from evals.live_server import LiveServer
 from ingest.sync import Ingestor
+from service.answering.answer_types import AskResponse, Citation
 from service.feedback import FeedbackStore
-from service.schemas import AskResponse, Citation
 from tests.conftest import CEO_DOC, CORPUS, HR_DOC, ROOT
 from tests.documents import BOARD_DOC, ingest_with_auth
 from ui.conversation import Turn
 from ui.render import message_html, panel_html, question_html
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -155,13 +157,13 @@ def test_not_found_is_said_plainly(page: Page) -> None:
 
 
 def test_the_document_filter_limits_the_search(page: Page) -> None:
-    scope = page.locator("#cited-scope")
+    scope = page.locator("#cited-search-in")
     scope.locator("input").click()
     page.get_by_role("option", name=f"Alibaba’s winning HR strategy during the crisis ({HR_DOC})").click()
     page.keyboard.press("Escape")
     message = ask(page, "What is the name of Alibaba's large language model?")
     expect(message).not_to_contain_text("Tongyi Qianwen")  # it is in the other document
-    expect(message.locator(".cited-scope")).to_contain_text(
+    expect(message.locator(".cited-searched-only")).to_contain_text(
         "Searched only: Alibaba’s winning HR strategy during the crisis"
     )
     expect(page.locator("#cited-panel")).not_to_contain_text(CEO_DOC)
@@ -231,7 +233,7 @@ BOARD_QUESTION = "What did the board approve about Lumenfield Robotics?"
 
 def scope_options(page: Page) -> list[str]:
     """The documents the filter offers, once the page has loaded them."""
-    page.locator("#cited-scope input").click()
+    page.locator("#cited-search-in input").click()
     page.get_by_role("option").first.wait_for(timeout=30_000)
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")

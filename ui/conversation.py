@@ -1,8 +1,8 @@
 """A page session's conversation: its turns, and how one question becomes one turn.
 
 Kept apart from Gradio so the states a reader can meet (answered, not found, refused, failed) are
-decided in one place and can be tested without a browser. Each turn calls the same
-:class:`AnswerService` as ``POST /ask``, so the page and the API always agree.
+decided in one place and can be tested without a browser. Each turn makes the same call as
+``POST /ask`` (``service/asking.py``), so the page and the API agree, rate limit included.
 
 Every question is answered on its own: the service retrieves for the question as written and does
 not rewrite a follow-up ("and who led it?") from the turns before it. The only generator available
@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from service.answers import AnswerService, EmptyIndexError, UnknownDocumentsError
+from service.answering.answer_types import AskRequest, AskResponse
+from service.answering.answers import EmptyIndexError, UnknownDocumentsError
+from service.asking import Asking
+from service.callers import Caller
 from service.feedback import Answered, citation_fields
-from service.schemas import AskRequest, AskResponse
+from service.rate_limit import RateLimitedError
 
 log = logging.getLogger("cited.ui")
 
@@ -81,19 +84,19 @@ def question_problem(question: str) -> str | None:
 
 
 def answer(
-    service: AnswerService,
+    asking: Asking,
     number: int,
     question: str,
     documents: list[str] | None,
-    groups: frozenset[str] | None,
+    caller: Caller,
 ) -> Turn:
     """Ask the service; failures become a turn with a readable ``error``, never an exception."""
     turn = Turn(number, question, documents or None)
     try:
         if turn.documents:
-            titles = {d.document_id: d.title for d in service.documents(groups)}
+            titles = {d.document_id: d.title for d in asking.documents(caller)}
             turn.searched = [titles.get(d, d) for d in turn.documents]
-        turn.response = service.ask(AskRequest(question=question, documents=turn.documents), groups)
+        turn.response = asking.ask(AskRequest(question=question, documents=turn.documents), caller)
     except UnknownDocumentsError:
         turn.error = (
             "Some of the documents you chose are no longer indexed (deleted or replaced since the list "
@@ -102,6 +105,11 @@ def answer(
         turn.stale_documents = True
     except EmptyIndexError as exc:
         turn.error = str(exc)
+    except RateLimitedError as exc:
+        turn.error = (
+            f"You have asked too many questions in a short time (the limit is {exc.limit} per reader). "
+            f"Please wait {exc.retry_after_s} s and ask again."
+        )
     except Exception:
         log.exception("the page failed to answer %r", question)
         turn.error = FAILED

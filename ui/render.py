@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from service.schemas import AskResponse, Citation, DocumentInfo
+from service.answering.answer_types import AskResponse, Citation, DocumentInfo
 from ui.conversation import Turn
 
 _MARKER = re.compile(r" \[(\d+)\](?= |$)")
@@ -67,7 +67,7 @@ def answer_html(turn: int, response: AskResponse) -> str:
 def scope_note(titles: Sequence[str]) -> str:
     if not titles:
         return ""
-    return f'<div class="cited-scope">Searched only: {escape(_one_line(", ".join(titles)))}</div>'
+    return f'<div class="cited-searched-only">Searched only: {escape(_one_line(", ".join(titles)))}</div>'
 
 
 def question_html(question: str) -> str:
@@ -145,7 +145,7 @@ CSS = """
 .cited-spinner { width: 1rem; height: 1rem; border: 2px solid #c7d2fe; border-top-color: #4f46e5;
   border-radius: 50%; animation: cited-spin .8s linear infinite; display: inline-block; }
 @keyframes cited-spin { to { transform: rotate(360deg); } }
-.cited-scope { margin-top: .4rem; font-size: .85rem; color: #555; }
+.cited-searched-only { margin-top: .4rem; font-size: .85rem; color: #555; }
 #cited-panel { max-height: 560px; overflow-y: auto; }
 #cited-panel h3 { margin: 0 0 .2rem 0; }
 .cited-asked { color: #555; font-style: italic; margin-bottom: .5rem; }

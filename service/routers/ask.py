@@ -2,10 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from service.answers import AnswerService
-from service.auth import CALLER_RESPONSES, Principal, require
-from service.dependencies import get_service
-from service.schemas import AskRequest, AskResponse, ErrorBody
+from service.answering.answer_types import AskRequest, AskResponse
+from service.asking import Asking
+from service.auth import CALLER_RESPONSES, require
+from service.callers import Caller
+from service.dependencies import get_asking
+from service.schemas import ErrorBody
 
 router = APIRouter(tags=["answers"])
 
@@ -28,11 +30,11 @@ router = APIRouter(tags=["answers"])
 )
 def ask(
     request: AskRequest,
-    service: Annotated[AnswerService, Depends(get_service)],
-    caller: Annotated[Principal, Depends(require("ask"))],
+    asking: Annotated[Asking, Depends(get_asking)],
+    caller: Annotated[Caller, Depends(require("ask", counted=False))],
 ) -> AskResponse:
     """The answer is made of sentences quoted from the retrieved passages, each followed by `[n]`,
     the `id` of the citation it comes from. When the documents do not answer, `abstained` is true
     and no citation is returned. Only documents of the caller's groups are searched, and of those only
     `documents` when given."""
-    return service.ask(request, caller.groups)
+    return asking.ask(request, caller)

@@ -2,19 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Path, UploadFile, status
 
-from service.answers import AnswerService
-from service.auth import CALLER_RESPONSES, Principal, require
-from service.corpus_changes import CorpusChanges
-from service.dependencies import get_service
-from service.schemas import DOCUMENT_ID_PATTERN, DocumentChange, DocumentList, ErrorBody
+from ingest.changes import CorpusChanges
+from ingest.formats import READABLE
+from service.answering.answer_types import DOCUMENT_ID_PATTERN
+from service.asking import Asking
+from service.auth import CALLER_RESPONSES, require
+from service.callers import Caller
+from service.dependencies import get_asking, get_changes
+from service.schemas import DocumentChange, DocumentList, ErrorBody
 
 router = APIRouter(tags=["documents"])
-
-
-def get_changes(request: Request) -> CorpusChanges:
-    return request.app.state.changes
 
 
 def _refusal(description: str) -> dict[str, object]:
@@ -28,10 +27,10 @@ def _refusal(description: str) -> dict[str, object]:
     responses=CALLER_RESPONSES,
 )
 def documents(
-    service: Annotated[AnswerService, Depends(get_service)],
-    caller: Annotated[Principal, Depends(require("ask"))],
+    asking: Annotated[Asking, Depends(get_asking)],
+    caller: Annotated[Caller, Depends(require("ask"))],
 ) -> DocumentList:
-    return DocumentList(documents=service.documents(caller.groups))
+    return DocumentList(documents=asking.documents(caller))
 
 
 @router.post(
@@ -44,15 +43,15 @@ def documents(
         403: _refusal("The key lacks the `ingest` scope, or the upload would not be readable by its groups."),
         409: _refusal("The corpus folder is not on this machine, or access.yaml is invalid."),
         413: _refusal("The file is over CITED_MAX_UPLOAD_BYTES."),
-        415: _refusal("Not a type Cited reads (.txt .md .html .pdf .docx)."),
+        415: _refusal(f"Not a type Cited reads ({READABLE})."),
         422: _refusal("A bad file name, or a file that cannot be read (corrupt, encrypted, binary)."),
         503: _refusal("Another ingest is running; retry."),
     },
 )
 def upload(
-    file: Annotated[UploadFile, File(description="The document: .txt .md .html .pdf or .docx.")],
+    file: Annotated[UploadFile, File(description=f"The document: {READABLE}.")],
     changes: Annotated[CorpusChanges, Depends(get_changes)],
-    caller: Annotated[Principal, Depends(require("ingest"))],
+    caller: Annotated[Caller, Depends(require("ingest"))],
 ) -> DocumentChange:
     # The middleware has already bounded the body, so reading it whole is safe.
     change = changes.upload(file.filename or "", file.file.read(), caller.groups)
@@ -73,7 +72,7 @@ def upload(
 def delete(
     document_id: Annotated[str, Path(pattern=DOCUMENT_ID_PATTERN, description="From GET /documents.")],
     changes: Annotated[CorpusChanges, Depends(get_changes)],
-    caller: Annotated[Principal, Depends(require("ingest"))],
+    caller: Annotated[Caller, Depends(require("ingest"))],
 ) -> DocumentChange:
     change = changes.delete(document_id, caller.groups)
     return DocumentChange(**{**vars(change), "groups": list(change.groups)})

@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
-from cited.lexical import english_stopwords
-from cited.store import ScoredChunk
-from service.sentences import BULLETS, SentenceSpan, split_sentences
+from cited.chunks import ScoredChunk
+from cited.sentences import BULLETS, SentenceSpan, split_sentences
+from cited.text_features import content_terms
 
 DENSE_WEIGHT = 0.7
 LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
@@ -36,13 +35,6 @@ _LIST_MAX_ITEMS = 8
 _LIST_ITEM = re.compile(
     rf"\s*\n[ \t]*(?:[{re.escape(BULLETS)}]|\d{{1,2}}[.)]|[a-z][.)])[ \t]+(?P<item>[^\n]+)"
 )
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_NUMBERS = {
-    word: str(n)
-    for n, word in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -59,23 +51,6 @@ class Selection:
 
     chosen: list[Candidate]
     best_score: float  # of every candidate, chosen or not; -1.0 when there was none
-
-
-@cache
-def _stem(word: str) -> str:
-    from nltk.stem.snowball import SnowballStemmer
-
-    return SnowballStemmer("english").stem(word)
-
-
-def content_terms(text: str) -> set[str]:
-    """Stemmed words of ``text`` that carry meaning (no stop words); number words become digits."""
-    words = (w.replace("’", "'") for w in _WORD.findall(text.lower()))
-    return {
-        _NUMBERS.get(w) or _stem(w)
-        for w in words
-        if w not in english_stopwords() and (len(w) > 1 or w.isdigit())
-    }
 
 
 def coverage(question_terms: set[str], sentence: str, context_terms: set[str] = frozenset()) -> float:

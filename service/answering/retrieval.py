@@ -4,7 +4,7 @@
 multilingual retrieval is on (see ``service/hybrid.py``); ``dense`` and ``bm25`` use one retriever
 alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
 
-Every search has a scope (``cited.store.Scope``): the caller's ``groups`` (None when auth is off:
+Every search has a filter (``cited/search_filter.py``): the caller's ``groups`` (None when auth is off:
 everything is readable) and, optionally, the ``documents`` the reader chose (None: all they may
 read). It goes into the Chroma query and the BM25 mask, so a passage outside it is never scored,
 fetched or returned.
@@ -13,14 +13,13 @@ Every search is a consistent read of the store (``cited/store.py``): versions th
 hides are dropped, and a search that overlapped a write of that record is done again, so a
 document is seen in its old or its new version, never half of one or both. When the store's
 generation moves (an ingest here, or in another process against the same Chroma server), the BM25
-index is refreshed from the store in the background; until then, the old one answers, with
-hidden and deleted chunks dropped.
+index is refreshed from the store in the background (``cited/lexical_freshness.py``); until then,
+the old one answers, with hidden and deleted chunks dropped.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +28,14 @@ from typing import TypeVar
 
 import numpy as np
 
+from cited.chunks import ScoredChunk
 from cited.embedding import Embedder, MultilingualEmbedder
-from cited.lexical import LexicalIndex, open_lexical, sync_lexical
+from cited.lexical_freshness import LexicalFreshness
+from cited.search_filter import EVERYTHING, SearchFilter
 from cited.settings import Settings
-from cited.store import EVERYTHING, ChunkStore, Scope, ScoredChunk, StoreState, document_of
-from service.hybrid import fuse
+from cited.store import ChunkStore
+from cited.store_state import StoreState
+from service.answering.hybrid import fuse
 
 log = logging.getLogger("cited")
 T = TypeVar("T")
@@ -55,7 +57,7 @@ class Retriever:
         settings: Settings,
         embedder: Embedder,
         store: ChunkStore,
-        lexical: LexicalIndex,
+        lexical: LexicalFreshness,
         multilingual: MultilingualEmbedder | None = None,
     ) -> None:
         self.settings = settings
@@ -63,8 +65,6 @@ class Retriever:
         self.store = store
         self.lexical = lexical
         self.multilingual = multilingual
-        self._lexical_generation = store.state().generation
-        self._refreshing = threading.Lock()
         # e5 embeds the question on its own thread while MiniLM and BM25 work on this one. Both
         # engines release the GIL, so they overlap where there are spare cores; on 2 cores, where
         # each wants both, they mostly do not (measured: e5 adds about 20 ms per query).
@@ -85,36 +85,8 @@ class Retriever:
                 break
             state = after
             result = search(state)
-        self.follow(state)
+        self.lexical.follow(state)
         return result
-
-    def follow(self, state: StoreState, wait: bool = False) -> None:
-        """Refresh BM25 when the store's generation moved (in the background unless ``wait``)."""
-        if state.generation == self._lexical_generation:
-            return
-        if wait:
-            self.refresh_lexical(state.generation)
-        elif not self._refreshing.locked():
-            threading.Thread(
-                target=self.refresh_lexical, args=(state.generation,), name="bm25-refresh", daemon=True
-            ).start()
-
-    def refresh_lexical(self, generation: int) -> None:
-        with self._refreshing:
-            if generation == self._lexical_generation:
-                return
-            started = time.perf_counter()
-            # A new object, swapped in whole: a search running now keeps the index it started with.
-            fresh = open_lexical(self.settings)
-            rebuilt = sync_lexical(self.store, fresh)
-            self.lexical = fresh
-            self._lexical_generation = generation
-            log.info(
-                "BM25 follows store generation %d (%s in %.2f s)",
-                generation,
-                "rebuilt" if rebuilt else "loaded",
-                time.perf_counter() - started,
-            )
 
     def retrieve(
         self,
@@ -126,55 +98,33 @@ class Retriever:
         """The ``k`` best passages; several may come from one document."""
         started = time.perf_counter()
 
-        scope = Scope(groups, documents)
+        search_filter = SearchFilter(groups, documents)
 
         def search(state: StoreState) -> Retrieval:
-            vector, ranked = self._ranked(question, k, scope, state)
-            return Retrieval(self._passages(ranked[:k], state), vector)
+            vector, ranked = self.ranked(question, k, search_filter, state)
+            return Retrieval(self.passages(ranked[:k], state), vector)
 
         found = self.consistent(search)
         return Retrieval(found.passages, found.query_vector, _since(started, "retrieve"))
 
-    def retrieve_documents(
-        self, question: str, n: int, chunks_per_document: int = 3, groups: frozenset[str] | None = None
-    ) -> Retrieval:
-        """The best passage of each of the ``n`` best documents.
-
-        Grouping happens on chunk ids, before any text is read, so only ``n`` chunks are fetched.
-        Up to ``n * chunks_per_document`` chunks are ranked to find ``n`` distinct documents.
-        """
-        started = time.perf_counter()
-
-        def search(state: StoreState) -> Retrieval:
-            vector, ranked = self._ranked(question, n * chunks_per_document, Scope(groups), state)
-            best: dict[str, tuple[str, float]] = {}
-            for chunk, score in ranked:
-                best.setdefault(document_of(chunk), (chunk, score))
-                if len(best) == n:
-                    break
-            return Retrieval(self._passages(list(best.values()), state), vector)
-
-        found = self.consistent(search)
-        return Retrieval(found.passages, found.query_vector, _since(started, "retrieve"))
-
-    def _ranked(
-        self, question: str, k: int, scope: Scope, state: StoreState
+    def ranked(
+        self, question: str, k: int, search_filter: SearchFilter, state: StoreState
     ) -> tuple[np.ndarray | None, list[tuple[str, float]]]:
         """The question's MiniLM vector (when used) and the best ``k`` (chunk id, score) pairs."""
         mode = self.settings.retrieval
         if mode == "bm25":
-            return None, self._lexical(question, k, scope, state)
+            return None, self._lexical(question, k, search_filter, state)
         if mode == "dense":
             vector = self.embedder.embed_query(question)
-            return vector, self._nearest(vector, k, scope, state)
-        vector, lists = self.candidates(question, max(k, self.settings.candidates), scope, state)
+            return vector, self._nearest(vector, k, search_filter, state)
+        vector, lists = self.candidates(question, max(k, self.settings.candidates), search_filter, state)
         return vector, fuse(lists, self.weights, self.settings.fusion_window)[:k]
 
     def _nearest(
         self,
         vector: np.ndarray,
         k: int,
-        scope: Scope,
+        search_filter: SearchFilter,
         state: StoreState,
         multilingual: bool = False,
     ) -> list[tuple[str, float]]:
@@ -182,7 +132,7 @@ class Retriever:
         group, so the search then asks for more, and for everything if that was not enough."""
 
         def nearest(n: int) -> list[tuple[str, float]]:
-            return self.store.nearest(vector, n, multilingual, scope)
+            return self.store.nearest(vector, n, multilingual, search_filter)
 
         if not state.hidden:
             return nearest(k)
@@ -191,11 +141,15 @@ class Retriever:
             hits = [h for h in nearest(self.store.count()) if state.visible(h[0])]
         return hits[:k]
 
-    def _lexical(self, question: str, k: int, scope: Scope, state: StoreState) -> list[tuple[str, float]]:
-        lexical = self.lexical  # one index for the whole search, even if a refresh swaps it
-        depth = k if not state.hidden and state.generation == self._lexical_generation else 2 * k
+    def _lexical(
+        self, question: str, k: int, search_filter: SearchFilter, state: StoreState
+    ) -> list[tuple[str, float]]:
+        lexical = self.lexical.index  # one index for the whole search, even if a refresh swaps it
+        depth = k if not state.hidden and state.generation == self.lexical.generation else 2 * k
         hits = [
-            (h.chunk_id, h.score) for h in lexical.search(question, depth, scope) if state.visible(h.chunk_id)
+            (h.chunk_id, h.score)
+            for h in lexical.search(question, depth, search_filter)
+            if state.visible(h.chunk_id)
         ]
         return hits[:k]
 
@@ -211,7 +165,7 @@ class Retriever:
         self,
         question: str,
         depth: int,
-        scope: Scope = EVERYTHING,
+        search_filter: SearchFilter = EVERYTHING,
         state: StoreState | None = None,
     ) -> tuple[np.ndarray, dict[str, list[tuple[str, float]]]]:
         """The question's MiniLM vector and each voter's (chunk id, score) list, best first."""
@@ -221,14 +175,16 @@ class Retriever:
         state = state or self.store.state()
         vector = self.embedder.embed_query(question)
         lists = {
-            "dense": self._nearest(vector, depth, scope, state),
-            "bm25": self._lexical(question, depth, scope, state),
+            "dense": self._nearest(vector, depth, search_filter, state),
+            "bm25": self._lexical(question, depth, search_filter, state),
         }
         if pending is not None:
-            lists["multilingual"] = self._nearest(pending.result(), depth, scope, state, multilingual=True)
+            lists["multilingual"] = self._nearest(
+                pending.result(), depth, search_filter, state, multilingual=True
+            )
         return vector, lists
 
-    def _passages(self, ranked: list[tuple[str, float]], state: StoreState) -> list[ScoredChunk]:
+    def passages(self, ranked: list[tuple[str, float]], state: StoreState) -> list[ScoredChunk]:
         chunks = self.store.fetch([chunk_id for chunk_id, _ in ranked if state.visible(chunk_id)])
         # An id the store no longer holds (deleted since the index was read) is skipped.
         return [ScoredChunk(chunks[i], score) for i, score in ranked if i in chunks]

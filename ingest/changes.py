@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cited.records import now
+from cited.refusals import RefusalError
 from cited.settings import Settings
 from ingest.access import AccessPolicy, AccessPolicyError, load_policy
+from ingest.filenames import BadFileNameError, safe_upload_name
 from ingest.loading import FileSource, UnreadableFileError, load
 from ingest.manifest import Manifest
-from ingest.sync import IngestBusyError, Ingestor, IngestReport
-from service.answers import AnswerService
-from service.filenames import safe_upload_name
-from service.refusals import RefusalError
+from ingest.sync import IngestBusyError, Ingestor
+from ingest.sync_plan import IngestReport
 
 UPLOAD_FOLDER = "uploads"
 
@@ -51,19 +51,17 @@ class Change:
 
 
 class CorpusChanges:
-    def __init__(self, settings: Settings, service: AnswerService) -> None:
-        self.settings = settings
-        self.service = service
-        self.manifest = Manifest(settings.manifest_path)
-        self._ingestor: Ingestor | None = None
+    """Uploads and deletes: the ingest side of the server, called by its router and its page.
 
-    @property
-    def ingestor(self) -> Ingestor:
-        if self._ingestor is None:
-            self._ingestor = Ingestor(
-                self.settings, self.service.embedder, self.service.store, self.service.retriever.multilingual
-            )
-        return self._ingestor
+    ``ingestor`` shares the serving process's embedder, store and BM25 freshness, so the process
+    answers from the new version as soon as a change returns.
+    """
+
+    def __init__(self, settings: Settings, ingestor: Ingestor) -> None:
+        self.settings = settings
+        self.ingestor = ingestor
+        self.store = ingestor.store
+        self.manifest = Manifest(settings.manifest_path)
 
     def root(self) -> Path:
         """The folder the index follows: the last one ingested, else CITED_CORPUS_DIR."""
@@ -80,8 +78,6 @@ class CorpusChanges:
 
     # Upload
     def upload(self, filename: str, data: bytes, groups: frozenset[str] | None) -> Change:
-        from service.filenames import BadFileNameError
-
         try:
             name = safe_upload_name(filename)
         except BadFileNameError as exc:
@@ -137,7 +133,7 @@ class CorpusChanges:
     def _upload_result(self, report: IngestReport, source: str, readers: tuple[str, ...]) -> Change:
         if report.failed:
             raise CorpusChangeError(422, "unreadable_file", f"{source}: {report.failed[0][1]}")
-        documents = {d.source: d for d in self.service.store.documents()}
+        documents = {d.source: d for d in self.store.documents()}
         if report.duplicates:
             original = report.duplicates[0][1]
             stored = documents[original]
@@ -155,7 +151,7 @@ class CorpusChanges:
 
     # Delete
     def delete(self, document_id: str, groups: frozenset[str] | None) -> Change:
-        readable = {d.document_id: d for d in self.service.store.documents(groups)}
+        readable = {d.document_id: d for d in self.store.documents(groups)}
         stored = readable.get(document_id)
         if stored is None:
             # The same answer whether it does not exist or the caller may not read it.
@@ -184,11 +180,11 @@ class CorpusChanges:
             raise
         return Change("removed", document_id, stored.source, stored.title, 0, (), tuple(sources))
 
-    def _sync(self, items: list[FileSource], scope: set[str], policy: AccessPolicy | None) -> IngestReport:
+    def _sync(
+        self, items: list[FileSource], only_sources: set[str], policy: AccessPolicy | None
+    ) -> IngestReport:
         try:
-            report = self.ingestor.sync(items, policy=policy, scope=scope)
+            # The sync brings this process's BM25 up to date; other workers follow within seconds.
+            return self.ingestor.sync(items, policy=policy, only_sources=only_sources)
         except IngestBusyError as exc:
             raise CorpusChangeError(503, "ingest_busy", str(exc)) from None
-        # This worker answers from the new version at once; others follow within seconds.
-        self.service.retriever.follow(self.service.store.state(), wait=True)
-        return report

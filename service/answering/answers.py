@@ -1,7 +1,7 @@
 """The answer service: question in, extractive answer with citations out.
 
-Both the HTTP router and the Gradio page call :meth:`AnswerService.ask`, so the page shows exactly
-what the API returns.
+Both the HTTP router and the Gradio page reach :meth:`AnswerService.ask` through
+``service/asking.py``, so the page shows exactly what the API returns, under the same limits.
 """
 
 from __future__ import annotations
@@ -10,14 +10,21 @@ import logging
 import time
 
 from cited.embedding import Embedder, MultilingualEmbedder, make_embedder
-from cited.lexical import open_lexical, sync_lexical
+from cited.lexical_freshness import LexicalFreshness
+from cited.refusals import RefusalError
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
-from service.citations import cite
-from service.extractive import SentenceSelector
-from service.refusals import RefusalError
-from service.retrieval import Retriever
-from service.schemas import AskRequest, AskResponse, Citation, DocumentInfo, Passage, RetrievedPassage
+from service.answering.answer_types import (
+    AskRequest,
+    AskResponse,
+    Citation,
+    DocumentInfo,
+    Passage,
+    RetrievedPassage,
+)
+from service.answering.citations import cite
+from service.answering.extractive import SentenceSelector
+from service.answering.retrieval import Retriever
 
 log = logging.getLogger("cited")
 
@@ -59,12 +66,14 @@ class AnswerService:
         self.selector = SentenceSelector(embedder.embed_cached, settings.max_answer_sentences)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AnswerService:
-        embedder = make_embedder(settings.embedder, settings.embed_batch_size)
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> AnswerService:
+        """The service over the store the settings name; ``embedder`` may be one already loaded
+        (it must be the build ``settings.embedder`` names)."""
+        embedder = embedder or make_embedder(settings.embedder, settings.embed_batch_size)
         store = open_store(settings)
-        lexical = open_lexical(settings)
-        if sync_lexical(store, lexical):
-            log.info("rebuilt the BM25 index from the store (%d chunks)", len(lexical))
+        lexical = LexicalFreshness(settings, store)
+        if lexical.catch_up():
+            log.info("rebuilt the BM25 index from the store (%d chunks)", len(lexical.index))
         multilingual = None
         if settings.multilingual:
             if store.multilingual_count() >= store.count():

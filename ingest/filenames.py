@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from pathvalidate import sanitize_filename
 
 from ingest.access import ACCESS_FILE
-from ingest.loading import SUPPORTED_SUFFIXES
+from ingest.formats import SUPPORTED_SUFFIXES
 
 MAX_NAME_CHARS = 150
 

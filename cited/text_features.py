@@ -1,0 +1,98 @@
+"""Features of English text shared by the answer path and the eval judge: content words, numbers,
+names and negation.
+
+One stemmer (PyStemmer's Snowball English, the one BM25 uses too), one stop-word list (NLTK's
+English list, bundled with llama-index-core) and one table of number words, so that "four" and "4"
+are the same term everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+# Counts written as words. "one" is also a pronoun ("one of the areas"), so only content terms,
+# which are compared word for word, read it as 1; a number a claim asserts never includes it.
+NUMBER_WORDS = {
+    word: str(n)
+    for n, word in enumerate(
+        [
+            "zero", "one", "two", "three", "four", "five", "six",
+            "seven", "eight", "nine", "ten", "eleven", "twelve",
+        ]
+    )
+}  # fmt: skip
+_PRONOUN_NUMBERS = {"one"}
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+# A content word: letters and digits, with inner apostrophes ("Alibaba's").
+_CONTENT_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# A token for names, numbers and negation: inner dots and hyphens too ("e-commerce", "U.S").
+_TOKEN = re.compile(r"[^\W_]+(?:[’'.-][^\W_]+)*")
+_NEGATIONS = {"not", "no", "never", "none", "nor", "neither", "cannot", "without", "nothing"}
+
+
+@cache
+def stemmer() -> Any:
+    """The English Snowball stemmer (PyStemmer, C): for BM25's tokenizer and for content terms."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def stem(word: str) -> str:
+    return str(stemmer().stemWord(word))
+
+
+@cache
+def english_stopwords() -> frozenset[str]:
+    from llama_index.core.utils import globals_helper
+
+    return frozenset(globals_helper.stopwords)
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed words of ``text`` that carry meaning (no stop words); number words become digits."""
+    words = (w.replace("’", "'") for w in _CONTENT_WORD.findall(text.lower()))
+    return {
+        NUMBER_WORDS.get(w) or stem(w)
+        for w in words
+        if w not in english_stopwords() and (len(w) > 1 or w.isdigit())
+    }
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers ``text`` asserts: digits (thousands separators dropped) and number words."""
+    found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
+    found |= {
+        NUMBER_WORDS[w]
+        for w in _TOKEN.findall(text.lower())
+        if w in NUMBER_WORDS and w not in _PRONOUN_NUMBERS
+    }
+    return found
+
+
+def names(claim: str) -> set[str]:
+    """Capitalised words, without possessives: the names a claim asserts.
+
+    The first word is capitalised anyway, so it counts only when it looks like a name on its own:
+    a capital inside it ("DingTalk") or a capitalised word after it ("Tencent CEO").
+    """
+    words = [re.sub(r"[’']s$", "", w) for w in _TOKEN.findall(claim)]
+    found = {w for w in words[1:] if w[0].isupper()}
+    if words and (any(c.isupper() for c in words[0][1:]) or (len(words) > 1 and words[1][0].isupper())):
+        found.add(words[0])
+    return found
+
+
+def words_for_names(text: str) -> set[str]:
+    """Lower-cased tokens of ``text``, with and without a possessive "'s": what a name is looked
+    up in."""
+    words = {w.lower() for w in _TOKEN.findall(text)}
+    return words | {re.sub(r"[’']s$", "", w) for w in words}
+
+
+def negated(text: str) -> bool:
+    words = _TOKEN.findall(text.lower().replace("’", "'"))
+    return any(w in _NEGATIONS or w.endswith("n't") for w in words)

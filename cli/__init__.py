@@ -1,0 +1,1 @@
+"""The `cited` command line: one module per command group, all above every other layer."""

@@ -1,0 +1,35 @@
+"""`cited ask`: one question from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.errors import CommandError
+from cli.options import DataDirOption, settings_for
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    top_k: Annotated[int | None, typer.Option(min=1, max=20, help="Passages to retrieve.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Answer one question from the command line and print the JSON the API would return."""
+    from pydantic import ValidationError
+
+    from service.answering.answer_types import AskRequest
+    from service.answering.answers import AnswerService, EmptyIndexError
+
+    settings = settings_for(data_dir)
+    try:
+        request = AskRequest(question=question, top_k=top_k or settings.top_k)
+        response = AnswerService.from_settings(settings).ask(request)
+    except ValidationError as exc:
+        raise CommandError(f"{exc.errors()[0]['msg']}") from exc
+    except EmptyIndexError as exc:
+        raise CommandError(f"{exc}") from exc
+    json.dump(response.model_dump(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,122 @@
+"""`cited bench …` and `cited calibrate`: measurements written under reports/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cited.settings import get_settings
+from cli.errors import CommandError
+
+bench = typer.Typer(help="Benchmarks; figures go under reports/.", no_args_is_help=True)
+
+SCIFACT = Path("../shared/benchmarks/scifact")
+DatasetOption = Annotated[
+    Path, typer.Option(help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/).")
+]
+
+
+def _require_beir(dataset: Path) -> None:
+    if not (dataset / "corpus.jsonl").is_file():
+        raise CommandError(f"{dataset} is not a BEIR dataset (no corpus.jsonl)")
+
+
+@bench.command("ask")
+def bench_ask(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Times each question is asked.")] = 1,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Latency of POST /ask over real HTTP, on a temporary store built from the corpus."""
+    from evals import questions as question_sets
+    from evals.latency import measure
+    from evals.workspace import ingested
+
+    with ingested(corpus or get_settings().corpus_dir) as temporary:
+        result = measure(
+            temporary, question_sets.load(questions or question_sets.DEV_QUESTIONS), rounds, reports
+        )
+    typer.echo(json.dumps(result, indent=2))
+
+
+@bench.command("page")
+def bench_page(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """What a reader waits for on the page (headless Chromium) next to POST /ask, question by question."""
+    from evals import questions as question_sets
+    from evals.browser import ChromiumMissingError, require_chromium
+    from evals.page_latency import measure
+    from evals.workspace import ingested
+
+    try:
+        require_chromium()  # before the ingest, not a minute into it
+        with ingested(corpus or get_settings().corpus_dir) as temporary:
+            result = measure(temporary, question_sets.load(questions or question_sets.DEV_QUESTIONS), reports)
+    except ChromiumMissingError as exc:
+        raise CommandError(f"{exc}") from exc
+    typer.echo(json.dumps(result, indent=2))
+
+
+@bench.command("retrieval")
+def bench_retrieval(
+    dataset: DatasetOption = SCIFACT,
+    max_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N test queries.")] = None,
+    max_docs: Annotated[
+        int | None, typer.Option(min=1, help="Only their relevant documents plus others up to N.")
+    ] = None,
+    tune: Annotated[bool, typer.Option(help="First search fusion weights on the train queries.")] = False,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the stores here instead of a temporary folder.")
+    ] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Cited (hybrid, dense, BM25) vs a plain LlamaIndex index: nDCG@10, Recall@100, MRR@10, latency."""
+    from evals.retrieval_bench import run
+
+    _require_beir(dataset)
+    table = run(dataset, reports, max_queries, max_docs, workdir, tune, get_settings())
+    for row in table["systems"]:  # type: ignore[attr-defined]
+        typer.echo(
+            f"{row['system']:<36} nDCG@10 {row['ndcg_10']:.4f}  R@100 {row['recall_100']:.4f}  "
+            f"MRR@10 {row['mrr_10']:.4f}  median {row['median_ms']} ms  p95 {row['p95_ms']} ms"
+        )
+    ratio = table["latency_ratio_default_vs_peer"]
+    typer.echo(f"ingest seconds: {table['ingest_seconds']}; default/peer median latency: {ratio}")
+    typer.echo(f"report: {reports}/retrieval-{table['dataset']}.md")
+
+
+@bench.command("ingest")
+def bench_ingest(
+    dataset: DatasetOption = SCIFACT,
+    slices: Annotated[int, typer.Option(min=1, max=50, help="Slices measured side by side.")] = 4,
+    max_docs: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N documents (quick runs).")
+    ] = None,
+    build: Annotated[
+        list[str] | None, typer.Option(help="Embedder builds to measure (default: minilm and minilm-int8).")
+    ] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Whole-ingest throughput vs the raw encoder on the same chunks, per embedder build, and nDCG@10."""
+    from evals.ingest_bench import BUILDS, run
+
+    _require_beir(dataset)
+    unknown = sorted(set(build or []) - set(BUILDS))
+    if unknown:
+        raise CommandError(f"unknown build {unknown}; choose from {list(BUILDS)}")
+    table = run(dataset, reports, slices, max_docs, tuple(build or BUILDS), get_settings())
+    typer.echo(json.dumps({k: v for k, v in table.items() if k != "builds"}, indent=2))
+    for name, row in table["builds"].items():  # type: ignore[attr-defined]
+        typer.echo(
+            f"{name:<12} raw {row['raw_chunks_per_s']} chunks/s  "
+            f"ingest {row['ingest_chunks_per_s']} chunks/s  "
+            f"median ratio {row['median_ratio']}  nDCG@10 {row['ndcg_10']}"
+        )
+    typer.echo(f"report: {reports}/ingest-{table['dataset']}.md")

@@ -1,0 +1,168 @@
+"""`cited eval` and `cited eval judge`: the golden set and the support judge, gated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from cited.settings import get_settings
+from cli.errors import CommandError
+
+if TYPE_CHECKING:
+    from evals.gates import EvalConfig
+
+evaluate = typer.Typer(
+    help="The golden-set eval: grounding, citations, abstention, retrieval; gated by evals/config.toml."
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Gates and judge parameters (default: evals/config.toml)."),
+]
+JudgeOption = Annotated[
+    str,
+    typer.Option(
+        "--judge", help="overlap (deterministic, the default) or chat (CITED_JUDGE_URL, CITED_JUDGE_MODEL)."
+    ),
+]
+
+
+def _eval_config(path: Path | None) -> EvalConfig:
+    from evals.gates import CONFIG, ConfigError, load_config
+
+    try:
+        return load_config(path or CONFIG)
+    except ConfigError as exc:
+        raise CommandError(f"{exc}") from exc
+
+
+def _judge_kind(value: str) -> Literal["overlap", "chat"]:
+    if value not in ("overlap", "chat"):
+        raise CommandError(f"--judge {value!r}: use overlap or chat")
+    return value  # type: ignore[return-value]
+
+
+@evaluate.callback(invoke_without_command=True)
+def eval_golden(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Ask a running server (http://127.0.0.1:8000) instead of in-process."),
+    ] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (default: the golden set).")] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="In-process: corpus to ingest (default: CITED_CORPUS_DIR).")
+    ] = None,
+    config: ConfigOption = None,
+    judge: JudgeOption = "overlap",
+    reports: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("reports"),
+    api_key: Annotated[
+        str | None, typer.Option(envvar="CITED_EVAL_API_KEY", help="With --url on a server with auth on.")
+    ] = None,
+) -> None:
+    """Run the golden set, write reports/eval-<timestamp>.{json,md,png}, exit 1 below a threshold.
+
+    In-process (the default) it ingests the corpus into a temporary store; with --url it asks a
+    running server over HTTP. Exits 2 on bad input (config, question file, unreachable server).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from evals import questions as question_sets
+    from evals.evaluation import JudgeConfigError, run_evaluation
+    from evals.judge import JudgeUnavailableError
+    from evals.suite import TargetError
+
+    eval_config = _eval_config(config)
+    kind = _judge_kind(judge)
+    question_set = questions or question_sets.GOLDEN_QUESTIONS
+    try:
+        loaded = question_sets.load(question_set)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CommandError(f"cannot read questions from {question_set}: {exc}") from exc
+    try:
+        outcome = run_evaluation(
+            get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key
+        )
+    except (TargetError, JudgeConfigError, JudgeUnavailableError) as exc:
+        raise CommandError(f"{exc}") from exc
+    metrics = outcome.run["metrics"]
+    assert isinstance(metrics, dict)
+    for name, value in metrics.items():
+        minimum = eval_config.thresholds.get(name)
+        gate = "" if minimum is None else f"  (threshold {minimum})"
+        typer.echo(f"{name:<28} {'n/a' if value is None else value}{gate}")
+    typer.echo(f"report: {outcome.paths['markdown']}")
+    if outcome.shortfalls:
+        for s in outcome.shortfalls:
+            typer.secho(f"BELOW THRESHOLD: {s.metric} = {s.value} < {s.threshold}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@evaluate.command("judge")
+def eval_judge(
+    config: ConfigOption = None,
+    judge: JudgeOption = "overlap",
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Accuracy of a support judge on the labelled pairs (evals/data/support_pairs.jsonl).
+
+    Exits 1 when the overlap judge falls below [judge] min_accuracy in the config.
+    """
+    from evals.evaluation import JudgeConfigError
+    from evals.judge import JudgeUnavailableError
+    from evals.judge_calibration import calibrate_judge
+
+    eval_config = _eval_config(config)
+    kind = _judge_kind(judge)
+    try:
+        result = calibrate_judge(kind, get_settings(), eval_config, reports)
+    except (JudgeConfigError, JudgeUnavailableError) as exc:
+        raise CommandError(f"{exc}") from exc
+    configured = result["configured"]
+    assert isinstance(configured, dict)
+    typer.echo(
+        f"{kind} judge on {result['pairs']} pairs: accuracy {configured['accuracy']:.3f}, precision "
+        f"{configured['precision']:.3f}, recall {configured['recall']:.3f}"
+    )
+    for name in ("fit_negation_on", "fit_negation_off"):
+        fitted = result.get(name)
+        if isinstance(fitted, dict):
+            typer.echo(
+                f"{name}: {fitted['params']} in-sample {fitted['in_sample_accuracy']:.3f}, "
+                f"5-fold {fitted['cross_validated_accuracy']:.3f}"
+            )
+    typer.echo(f"report: {reports / f'judge-calibration-{kind}.md'}")
+    if kind == "overlap" and configured["accuracy"] < eval_config.judge_min_accuracy:
+        typer.secho(
+            f"BELOW THRESHOLD: judge accuracy {configured['accuracy']:.3f} "
+            f"< {eval_config.judge_min_accuracy}",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+def calibrate(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Measure the abstention threshold on a question set, in a temporary store built from the corpus."""
+    from evals import questions as question_sets
+    from evals.abstention import calibrate as run_calibration
+    from evals.workspace import ingested
+
+    settings = get_settings()
+    with ingested(corpus or settings.corpus_dir) as temporary:
+        result = run_calibration(
+            temporary, question_sets.load(questions or question_sets.DEV_QUESTIONS), reports
+        )
+    chosen = result["chosen"]
+    assert isinstance(chosen, dict)
+    typer.echo(
+        f"threshold {chosen['threshold']:.3f}: balanced accuracy {chosen['balanced_accuracy']:.3f} "
+        f"(leave-one-out {result['leave_one_out_balanced_accuracy']:.3f}); "
+        f"{result['quality_at_chosen_threshold']}. Report: {reports / 'abstention-calibration.md'}"
+    )

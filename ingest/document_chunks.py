@@ -1,0 +1,63 @@
+"""The document pipeline: a loaded document's cleaned pages cut into the chunks it is stored as."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from cited.chunks import Chunk, chunk_id
+from cited.embedding import EMBEDDER_NAMES, MULTILINGUAL_MODEL_NAME
+from cited.records import now
+from cited.settings import Settings
+from ingest.chunking import Chunker
+from ingest.cleaning import RULES_VERSION, clean
+from ingest.loading import LoadedDocument, UnreadableFileError
+
+# Bump when loading or chunking changes in a way that alters stored chunks.
+PIPELINE_VERSION = "1"
+
+
+def pipeline_fingerprint(settings: Settings) -> str:
+    """Changes whenever ingesting the same bytes again would give different chunks or vectors."""
+    models = [EMBEDDER_NAMES[settings.embedder]] + (
+        [MULTILINGUAL_MODEL_NAME] if settings.multilingual else []
+    )
+    key = "|".join(
+        [PIPELINE_VERSION, RULES_VERSION, *models, str(settings.chunk_size), str(settings.chunk_overlap)]
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+class DocumentChunker:
+    """Cleans and chunks documents for one pipeline (deterministic: the same bytes give the same
+    chunks under the same ids)."""
+
+    def __init__(self, settings: Settings, tokenize: Callable[[str], list[int]]) -> None:
+        self.pipeline = pipeline_fingerprint(settings)
+        self._chunker = Chunker(tokenize, settings.chunk_size, settings.chunk_overlap)
+
+    def chunk(self, document: LoadedDocument, groups: tuple[str, ...]) -> list[Chunk]:
+        """The chunks a document is stored as (deterministic: the same bytes give the same ones)."""
+        pages = [clean(page).text for page in document.pages]
+        if not any(page.strip() for page in pages):
+            raise UnreadableFileError("nothing but page furniture was left after cleaning")
+        spans = self._chunker.split_pages(pages)[1] if document.paged else self._chunker.split(pages[0])
+        ingested_at = now()
+        return [
+            Chunk(
+                id=chunk_id(document.document_id, self.pipeline, i),
+                document_id=document.document_id,
+                title=document.title,
+                source=document.source,
+                text=span.text,
+                start=span.start,
+                end=span.end,
+                index=i,
+                pipeline=self.pipeline,
+                page=span.page,
+                groups=groups,
+                sha256=document.sha256,
+                ingested_at=ingested_at,
+            )
+            for i, span in enumerate(spans)
+        ]

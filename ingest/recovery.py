@@ -1,0 +1,24 @@
+"""Finishing what an interrupted ingest left, before the next one starts."""
+
+from __future__ import annotations
+
+from cited.store import ChunkStore
+from ingest.manifest import Manifest
+
+
+def recover(store: ChunkStore, manifest: Manifest) -> tuple[int, int]:
+    """Delete the chunks the state record still hides (a group written but never published, or
+    chunks replaced but not yet deleted) and e5 orphans, and rebuild the manifest when it does not
+    describe the store's generation.
+
+    Returns (chunks deleted, the store's generation).
+    """
+    state = store.state()
+    leftovers = store.version_chunks(state.hidden) + store.multilingual_orphans()
+    if leftovers:
+        store.delete_chunks(leftovers)
+    if state.hidden:
+        state = store.write_state(state.generation, ())
+    if manifest.generation() != state.generation:
+        manifest.rebuild(store, state.generation)
+    return len(leftovers), state.generation

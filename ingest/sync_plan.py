@@ -1,0 +1,82 @@
+"""What one sync decides before it writes: the report it fills in and the plan it follows."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ingest.access import AccessPolicy
+from ingest.loading import DocumentSource
+from ingest.manifest import DocumentRecord, FileRecord
+
+# A file modified this close to the run's start may change again within the file system's time
+# resolution without its time changing (git's "racy" files): it is recorded without its time, so
+# the next run reads it again.
+_RACY_SECONDS = 2.0
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    reindexed: list[str] = field(default_factory=list)  # same bytes, new ingest settings
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    relocated: list[tuple[str, str]] = field(default_factory=list)  # (old source, new source)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (source, same bytes as)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    unsupported: list[str] = field(default_factory=list)
+    regrouped: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (source, new groups)
+    written: dict[str, str] = field(default_factory=dict)  # source -> document id, this run
+    chunks_written: int = 0
+    recovered_chunks: int = 0  # left hidden by an interrupted run, deleted by this one
+    files_read: int = 0  # files whose bytes were read; the rest matched the manifest
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass
+class SyncPlan:
+    """What one sync has decided so far: what the store holds, what the folder holds, and what to
+    keep, index, move and re-label."""
+
+    stored: dict[str, DocumentRecord]  # document id -> its visible version
+    files: dict[str, FileRecord]  # source -> what the manifest knows of that file
+    policy: AccessPolicy
+    only_sources: set[str] | None  # sources this sync may replace or remove; None: every one
+    started: float = field(default_factory=time.time)
+    report: IngestReport = field(default_factory=IngestReport)
+    keep: set[str] = field(default_factory=set)  # document ids whose stored version stays
+    sources: dict[str, str] = field(default_factory=dict)  # document id -> source, this run
+    seen: dict[str, FileRecord] = field(default_factory=dict)  # source -> file record, this run
+    relocations: list[tuple[str, DocumentSource]] = field(default_factory=list)
+    # document id -> groups: the union over every path that holds those bytes, since whoever may
+    # read one copy may read its identical twin
+    groups: dict[str, set[str]] = field(default_factory=dict)
+    stored_by_source: dict[str, str] = field(init=False)  # source -> stored document id
+
+    def __post_init__(self) -> None:
+        self.stored_by_source = {doc.source: doc_id for doc_id, doc in self.stored.items()}
+
+    def keep_previous_version(self, source: str) -> None:
+        if source in self.stored_by_source:
+            stored_id = self.stored_by_source[source]
+            self.keep.add(stored_id)
+            # The old text stays, but under today's access rules: a file moved into a restricted
+            # folder and broken in the same change must not stay readable by its old groups.
+            self.allow(stored_id, source)
+
+    def allow(self, doc_id: str, source: str) -> None:
+        self.groups.setdefault(doc_id, set()).update(self.policy.groups_for(source))
+
+    def record_file(self, item: DocumentSource, doc_id: str, stat: tuple[int, int] | None) -> None:
+        racy = stat is None or stat[1] / 1e9 > self.started - _RACY_SECONDS
+        size, mtime = (None, None) if racy or stat is None else stat
+        self.seen[item.source] = FileRecord(item.source, doc_id, size, mtime)
+
+    def may_change(self, source: str) -> bool:
+        return self.only_sources is None or source in self.only_sources

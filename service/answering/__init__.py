@@ -1,0 +1,1 @@
+"""The answer path: retrieval, fusion, sentence selection and citations, behind AnswerService."""
