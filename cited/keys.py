@@ -1,13 +1,13 @@
 """API keys: who a caller is, which groups' documents they read, and what they may do.
 
-Keys live in a JSON file (``CITED_KEYS_FILE``, default ``<data dir>/keys.json``) and only as
+Keys live in a SQLite file (``CITED_KEYS_FILE``, default ``<data dir>/keys.sqlite``) and only as
 SHA-256 digests. A key is ``cited_<id>_<secret>`` with 256 random bits of secret, so a plain hash
 is enough: a slow password hash (bcrypt, scrypt) protects guessable secrets, and these are not
 guessable, while every request pays for the check. The id lets a key be found, listed and revoked
 without ever storing it.
 
-The file is re-read when it changes on disk (``cited/records.py``), so ``cited keys revoke`` takes
-effect on a running server at its next request.
+Every check reads the file (``cited/records.py``), so ``cited keys revoke`` takes effect on a
+running server at its next request.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from cited.groups import InvalidGroupsError, validate_groups
-from cited.records import RecordFile, now
+from cited.records import RecordTable, now
 
 SCOPES = ("ask", "ingest", "admin")
 _PREFIX = "cited_"
@@ -53,12 +53,14 @@ def validate_scopes(scopes: list[str]) -> tuple[str, ...]:
 
 class KeyStore:
     def __init__(self, path: Path) -> None:
-        self.file = RecordFile(path, "keys")
+        self.table = RecordTable(
+            path, "keys", "id", tuple(ApiKey.__dataclass_fields__), lists=("groups", "scopes")
+        )
 
     def all(self) -> list[ApiKey]:
         return [
             ApiKey(**{**row, "groups": tuple(row["groups"]), "scopes": tuple(row["scopes"])})
-            for row in self.file.rows()
+            for row in self.table.rows()
         ]
 
     def verify(self, key: str) -> ApiKey | None:
@@ -78,23 +80,17 @@ class KeyStore:
         except InvalidGroupsError as exc:
             raise KeyRequestError(str(exc)) from None
         record_scopes = validate_scopes(scopes)
-        with self.file.lock:
-            existing = self.all()
-            taken = {k.id for k in existing}
+        while True:  # 32-bit ids: a clash is rare, but must not merge two keys
             key_id = secrets.token_hex(4)
-            while key_id in taken:  # 32-bit ids: a clash is rare, but must not merge two keys
-                key_id = secrets.token_hex(4)
             key = f"{_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
             record = ApiKey(key_id, name, _digest(key), record_groups, record_scopes, now())
-            self.file.save([*(asdict(k) for k in existing), asdict(record)])
-        return record, key
+            if self.table.insert(asdict(record)):
+                return record, key
 
     def revoke(self, key_id: str) -> ApiKey:
-        with self.file.lock:
-            keys = self.all()
-            found = next((k for k in keys if k.id == key_id), None)
-            if found is None:
-                raise KeyRequestError(f"no key with id {key_id!r}; `cited keys list` shows the ids")
-            revoked = replace(found, revoked=found.revoked or now())
-            self.file.save([asdict(revoked if k.id == key_id else k) for k in keys])
+        found = next((k for k in self.all() if k.id == key_id), None)
+        if found is None:
+            raise KeyRequestError(f"no key with id {key_id!r}; `cited keys list` shows the ids")
+        revoked = replace(found, revoked=found.revoked or now())
+        self.table.put(asdict(revoked))
         return revoked

@@ -76,8 +76,8 @@ class Settings(BaseSettings):
 
     # Access. Off: every request is one local user who reads everything (fine on 127.0.0.1 only).
     auth: bool = Field(False, description="Require API keys (`cited keys add`) on the HTTP API.")
-    keys_file: Path | None = Field(None, description="API key digests (default: <data dir>/keys.json).")
-    users_file: Path | None = Field(None, description="Page users (default: <data dir>/users.json).")
+    keys_file: Path | None = Field(None, description="API key digests (default: <data dir>/keys.sqlite).")
+    users_file: Path | None = Field(None, description="Page users (default: <data dir>/users.sqlite).")
     # Hardening of the HTTP API.
     rate_limit: str = Field(
         "120/minute", description="Requests per caller (API key, or client address with auth off)."
@@ -148,11 +148,11 @@ class Settings(BaseSettings):
 
     @property
     def keys_path(self) -> Path:
-        return self.keys_file or self.data_dir / "keys.json"
+        return self.keys_file or self.data_dir / "keys.sqlite"
 
     @property
     def users_path(self) -> Path:
-        return self.users_file or self.data_dir / "users.json"
+        return self.users_file or self.data_dir / "users.sqlite"
 
     @property
     def manifest_path(self) -> Path:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cited.groups import InvalidGroupsError, validate_groups
-from cited.records import RecordFile, now
+from cited.records import RecordTable, now
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 12
@@ -41,10 +41,15 @@ def _hash(password: str, salt: str) -> str:
 
 class UserStore:
     def __init__(self, path: Path) -> None:
-        self.file = RecordFile(path, "users")
+        self.table = RecordTable(
+            path, "users", "name", tuple(PageUser.__dataclass_fields__), lists=("groups",)
+        )
 
     def users(self) -> list[PageUser]:
-        return [PageUser(**{**row, "groups": tuple(row["groups"])}) for row in self.file.rows()]
+        return [
+            PageUser(**{**row, "groups": tuple(row["groups"]), "can_upload": bool(row["can_upload"])})
+            for row in self.table.rows()
+        ]
 
     def get(self, name: str) -> PageUser | None:
         return next((u for u in self.users() if u.name == name), None)
@@ -66,14 +71,9 @@ class UserStore:
             raise UserRequestError(str(exc)) from None
         salt = secrets.token_hex(16)
         user = PageUser(name, salt, _hash(password, salt), checked, now(), can_upload)
-        with self.file.lock:
-            others = [asdict(u) for u in self.users() if u.name != name]
-            self.file.save([*others, asdict(user)])
+        self.table.put(asdict(user))
         return user
 
     def remove(self, name: str) -> None:
-        with self.file.lock:
-            users = self.users()
-            if not any(u.name == name for u in users):
-                raise UserRequestError(f"no user {name!r}; `cited users list` shows them")
-            self.file.save([asdict(u) for u in users if u.name != name])
+        if not self.table.delete(name):
+            raise UserRequestError(f"no user {name!r}; `cited users list` shows them")

@@ -43,7 +43,6 @@ from ingest.loading import (
     LoadedDocument,
     UnreadableFileError,
     discover,
-    document_id,
 )
 from ingest.manifest import DocumentRecord, FileRecord, Manifest, records_of
 from ingest.publishing import Publisher
@@ -129,9 +128,9 @@ class Ingestor:
                 publisher = Publisher(self.store, self.manifest, generation)
                 stored, files = self.manifest.documents(), self.manifest.files()
             run = SyncPlan(stored, files, policy, only_sources)
-            pending = [item for item in items if self._classify(item, run)]
+            pending = [item for item in items if run.classify(item, self.pipeline)]
             if dry_run:
-                self._plan(pending, run)
+                run.plan_dry_run(pending)
             else:
                 run.report.recovered_chunks = recovered
                 self._index(pending, run, progress, publisher)
@@ -174,65 +173,6 @@ class Ingestor:
                 chunks.setdefault(chunk.document_id, []).append(chunk)
         records = {doc_id: records_of(parts) for doc_id, parts in chunks.items()}
         return records, {r.source: FileRecord(r.source, r.document_id, None, None) for r in records.values()}
-
-    # Deciding
-    def _classify(self, item: DocumentSource, run: SyncPlan) -> bool:
-        """Settle an unchanged, renamed or duplicate document now; True when it must be indexed."""
-        try:
-            stat = item.stat()
-            known = run.files.get(item.source)
-            if (
-                stat is not None
-                and known
-                and (known.size, known.mtime_ns) == stat
-                and known.document_id in run.stored
-            ):
-                doc_id = known.document_id
-            else:
-                doc_id = document_id(item.read())
-                run.report.files_read += 1
-        except OSError as exc:
-            run.report.failed.append((item.source, f"cannot open the file: {exc.strerror or exc}"))
-            run.keep_previous_version(item.source)
-            return False
-        run.allow(doc_id, item.source)
-        run.record_file(item, doc_id, stat)
-        if doc_id in run.sources:
-            run.report.duplicates.append((item.source, run.sources[doc_id]))
-            return False
-        run.sources[doc_id] = item.source
-        current = run.stored.get(doc_id)
-        if current is None or current.pipeline != self.pipeline:
-            return True
-        run.keep.add(doc_id)
-        if current.source == item.source:
-            run.report.unchanged.append(item.source)
-        elif not run.may_change(current.source):
-            # A run limited to some files (an upload) cannot know the stored copy moved: it is a
-            # second copy, readable by the groups of both paths.
-            run.groups[doc_id].update(current.groups)
-            run.report.duplicates.append((item.source, current.source))
-        else:
-            run.relocations.append((doc_id, item))
-        return False
-
-    def _plan(self, pending: list[DocumentSource], run: SyncPlan) -> None:
-        """A dry run's report: what a real run would do, from hashes alone (nothing is parsed)."""
-        for item in pending:
-            doc_id = run.seen[item.source].document_id
-            previous = run.stored_by_source.get(item.source)
-            label = run.report.added if previous is None else run.report.replaced
-            if previous == doc_id:
-                label = run.report.reindexed
-            label.append(item.source)
-            run.keep.add(doc_id)
-        for doc_id, item in run.relocations:
-            run.report.relocated.append((run.stored[doc_id].source, item.source))
-        for doc_id in run.keep:
-            wanted = tuple(sorted(run.groups.get(doc_id, ())))
-            if doc_id in run.stored and wanted and wanted != run.stored[doc_id].groups:
-                run.report.regrouped.append((run.sources.get(doc_id, run.stored[doc_id].source), wanted))
-        run.report.removed = self._stale_sources(run)
 
     # Writing
     def _index(
@@ -343,17 +283,9 @@ class Ingestor:
             publisher.publish(put=[run.stored[doc_id]])
             run.report.regrouped.append((run.sources.get(doc_id, stored.source), wanted))
 
-    def _stale_sources(self, run: SyncPlan) -> list[str]:
-        return sorted(doc.source for doc in self._stale(run) if doc.source not in run.sources.values())
-
-    def _stale(self, run: SyncPlan) -> list[DocumentRecord]:
-        return [
-            doc for doc_id, doc in run.stored.items() if doc_id not in run.keep and run.may_change(doc.source)
-        ]
-
     def _remove_stale(self, run: SyncPlan, root: str | None, publisher: Publisher) -> None:
         """Hide, record and delete the documents no longer in the folder; record the files."""
-        stale = self._stale(run)
+        stale = run.stale()
         current_sources = set(run.sources.values()) | {source for source, _ in run.report.failed}
         run.report.removed = sorted(doc.source for doc in stale if doc.source not in current_sources)
         versions = {doc.version: doc.document_id for doc in stale}

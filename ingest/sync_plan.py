@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from ingest.access import AccessPolicy
-from ingest.loading import DocumentSource
+from ingest.loading import DocumentSource, document_id
 from ingest.manifest import DocumentRecord, FileRecord
 
 # A file modified this close to the run's start may change again within the file system's time
@@ -80,3 +80,71 @@ class SyncPlan:
 
     def may_change(self, source: str) -> bool:
         return self.only_sources is None or source in self.only_sources
+
+    def classify(self, item: DocumentSource, pipeline: str) -> bool:
+        """Settle an unchanged, renamed or duplicate document now; True when it must be indexed."""
+        try:
+            stat = item.stat()
+            known = self.files.get(item.source)
+            if (
+                stat is not None
+                and known
+                and (known.size, known.mtime_ns) == stat
+                and known.document_id in self.stored
+            ):
+                doc_id = known.document_id
+            else:
+                doc_id = document_id(item.read())
+                self.report.files_read += 1
+        except OSError as exc:
+            self.report.failed.append((item.source, f"cannot open the file: {exc.strerror or exc}"))
+            self.keep_previous_version(item.source)
+            return False
+        self.allow(doc_id, item.source)
+        self.record_file(item, doc_id, stat)
+        if doc_id in self.sources:
+            self.report.duplicates.append((item.source, self.sources[doc_id]))
+            return False
+        self.sources[doc_id] = item.source
+        current = self.stored.get(doc_id)
+        if current is None or current.pipeline != pipeline:
+            return True
+        self.keep.add(doc_id)
+        if current.source == item.source:
+            self.report.unchanged.append(item.source)
+        elif not self.may_change(current.source):
+            # A run limited to some files (an upload) cannot know the stored copy moved: it is a
+            # second copy, readable by the groups of both paths.
+            self.groups[doc_id].update(current.groups)
+            self.report.duplicates.append((item.source, current.source))
+        else:
+            self.relocations.append((doc_id, item))
+        return False
+
+    def plan_dry_run(self, pending: list[DocumentSource]) -> None:
+        """A dry run's report: what a real run would do, from hashes alone (nothing is parsed)."""
+        for item in pending:
+            doc_id = self.seen[item.source].document_id
+            previous = self.stored_by_source.get(item.source)
+            label = self.report.added if previous is None else self.report.replaced
+            if previous == doc_id:
+                label = self.report.reindexed
+            label.append(item.source)
+            self.keep.add(doc_id)
+        for doc_id, item in self.relocations:
+            self.report.relocated.append((self.stored[doc_id].source, item.source))
+        for doc_id in self.keep:
+            wanted = tuple(sorted(self.groups.get(doc_id, ())))
+            if doc_id in self.stored and wanted and wanted != self.stored[doc_id].groups:
+                self.report.regrouped.append((self.sources.get(doc_id, self.stored[doc_id].source), wanted))
+        self.report.removed = self.stale_sources()
+
+    def stale_sources(self) -> list[str]:
+        return sorted(doc.source for doc in self.stale() if doc.source not in self.sources.values())
+
+    def stale(self) -> list[DocumentRecord]:
+        return [
+            doc
+            for doc_id, doc in self.stored.items()
+            if doc_id not in self.keep and self.may_change(doc.source)
+        ]

@@ -3,6 +3,8 @@ retrieval, API keys with scopes. Real Chroma, real BM25, real uvicorn over HTTP.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from cited.search_filter import SearchFilter
 from cited.sentences import split_sentences
 from cited.settings import Settings
 from cited.store import open_store
+from cited.users import UserStore
 from evals.live_server import LiveServer
 from ingest.access import AccessPolicyError, load_policy
 from ingest.cleaning import clean
@@ -260,9 +263,12 @@ def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_pat
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip()
     assert key.startswith("cited_") and "cannot be shown again" in made.stderr
-    stored = (tmp_path / "data" / "keys.json").read_text(encoding="utf-8")
-    assert key not in stored and key.split("_", 2)[2] not in stored  # the secret may hold "_"
-    assert (tmp_path / "data" / "keys.json").stat().st_mode & 0o077 == 0
+    stored = (tmp_path / "data" / "keys.sqlite").read_bytes()
+    assert (
+        key.encode() not in stored and key.split("_", 2)[2].encode() not in stored
+    )  # the secret may hold "_"
+    assert hashlib.sha256(key.encode()).hexdigest().encode() in stored  # its digest is what is kept
+    assert (tmp_path / "data" / "keys.sqlite").stat().st_mode & 0o077 == 0
     listed = invoke_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
     key_id = key.split("_")[1]
     assert f"{key_id}  dashboard  groups=board,finance  scopes=ask  active" in listed
@@ -274,12 +280,34 @@ def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_pat
     assert bad.returncode == 2 and "choose from ['ask', 'ingest', 'admin']" in bad.stderr
 
 
+def test_keys_and_users_kept_as_json_by_an_older_release_are_imported_once(tmp_path: Path) -> None:
+    """An upgrade keeps every key and user: the JSON files become SQLite, nothing is lost."""
+    data = tmp_path / "data"
+    data.mkdir()
+    key = "cited_0a1b2c3d_" + "s" * 43
+    old_key = {
+        "id": "0a1b2c3d", "name": "dashboard", "digest": hashlib.sha256(key.encode()).hexdigest(),
+        "groups": ["board"], "scopes": ["ask"], "created": "2026-11-01T00:00:00+00:00", "revoked": None,
+    }  # fmt: skip
+    (data / "keys.json").write_text(json.dumps({"keys": [old_key]}), encoding="utf-8")
+    (data / "users.json").write_text(json.dumps({"users": []}), encoding="utf-8")
+    settings = Settings(data_dir=data)
+    keys = KeyStore(settings.keys_path)
+    found = keys.verify(key)
+    assert found is not None and found.groups == ("board",) and found.scopes == ("ask",)
+    assert (data / "keys.json.imported").is_file() and not (data / "keys.json").exists()
+    assert KeyStore(settings.keys_path).revoke("0a1b2c3d").revoked  # written to SQLite from now on
+    assert [k.id for k in KeyStore(settings.keys_path).all()] == ["0a1b2c3d"]  # imported once only
+    assert UserStore(settings.users_path).users() == [] and (data / "users.json.imported").is_file()
+
+
 def test_page_users_are_stored_hashed_and_short_passwords_refused(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
     made = invoke_cited("users", "add", "mei", "--groups", "board", "--password-stdin", "--data-dir", data,
                  cwd=ROOT, stdin="correct horse battery\n")  # fmt: skip
     assert made.returncode == 0, made.stderr
-    assert "correct horse" not in (tmp_path / "data" / "users.json").read_text(encoding="utf-8")
+    assert b"correct horse" not in (tmp_path / "data" / "users.sqlite").read_bytes()
+    assert (tmp_path / "data" / "users.sqlite").stat().st_mode & 0o077 == 0
     short = invoke_cited("users", "add", "li", "--groups", "board", "--password-stdin", "--data-dir", data,
                   cwd=ROOT, stdin="short\n")  # fmt: skip
     assert short.returncode == 2 and "at least 12 characters" in short.stderr

@@ -155,36 +155,56 @@ def clean_b(
     return snapshot(ingestor.store, settings), seen_a, visible_versions(ingestor.store)
 
 
+def at_a(folder: Path, embedder: Embedder) -> tuple[Settings, Path]:
+    """A store of version A, and its corpus changed to version B (not ingested yet)."""
+    corpus = folder / "corpus"
+    write_version_a(corpus)
+    settings = Settings(data_dir=folder / "data", **SMALL)  # type: ignore[arg-type]
+    Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    change_to_version_b(corpus)
+    return settings, corpus
+
+
 @pytest.fixture
 def store_at_a(tmp_path: Path, embedder: Embedder) -> Callable[[str], tuple[Settings, Path]]:
-    def make(name: str) -> tuple[Settings, Path]:
-        corpus = tmp_path / name / "corpus"
-        write_version_a(corpus)
-        settings = Settings(data_dir=tmp_path / name / "data", **SMALL)  # type: ignore[arg-type]
-        Ingestor(settings, embedder, open_store(settings)).run(corpus)
-        change_to_version_b(corpus)
-        return settings, corpus
-
-    return make
+    return lambda name: at_a(tmp_path / name, embedder)
 
 
 KILL_POINTS = ["hidden:1", "written:2", "committed:1", "published:2", "removal-published:1", "lexical:1"]
+FIRST_INGEST = "first ingest"
+
+
+@pytest.fixture(scope="module")
+def kills(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> dict[str, tuple[Settings, Path, subprocess.Popen[str]]]:
+    """Every kill this module waits for, started at once: each kill point's ingest of A -> B, and a
+    first ingest killed midway, each a real `cited ingest` on a store of its own. Side by side they
+    take about half as long as one after another on 2 cores."""
+    # Every store is ready before the first process starts, so none competes with the set-up.
+    stores = {point: at_a(tmp_path_factory.mktemp(point.split(":")[0]), embedder) for point in KILL_POINTS}
+    first = tmp_path_factory.mktemp("first")
+    write_version_a(first / "corpus")
+    stores[FIRST_INGEST] = (Settings(data_dir=first / "data", **SMALL), first / "corpus")  # type: ignore[arg-type]
+    return {
+        name: (
+            settings,
+            corpus,
+            ingest_process(settings, corpus, "written:2" if name == FIRST_INGEST else name),
+        )
+        for name, (settings, corpus) in stores.items()
+    }
 
 
 def test_a_kill_at_every_step_recovers_to_the_clean_store(
-    store_at_a: Callable[[str], tuple[Settings, Path]],
+    kills: dict[str, tuple[Settings, Path, subprocess.Popen[str]]],
     clean_b: tuple[dict[str, object], dict[str, list[str]], dict[str, list[str]]],
     embedder: Embedder,
 ) -> None:
     reference, seen_a, seen_b = clean_b
     assert reference["hidden"] == frozenset() and reference["manifest_generation_matches"]
-    # Each kill point has its own store, so the ingest processes run side by side: the same real
-    # processes and kills, in about half the time of one after another on 2 cores.
-    stores = {point: store_at_a(point.split(":")[0]) for point in KILL_POINTS}
-    processes = {point: ingest_process(*stores[point], point) for point in KILL_POINTS}
     for point in KILL_POINTS:
-        settings, corpus = stores[point]
-        process = processes[point]
+        settings, corpus, process = kills[point]
         _, stderr = process.communicate(timeout=300)
         assert process.returncode == -signal.SIGKILL, f"{point}: not killed ({process.returncode}): {stderr}"
 
@@ -230,11 +250,10 @@ def test_a_kill_from_outside_mid_ingest_recovers(
     assert snapshot(reopen(settings), settings) == reference
 
 
-def test_a_first_ingest_killed_midway_leaves_no_orphans(tmp_path: Path, embedder: Embedder) -> None:
-    corpus = tmp_path / "corpus"
-    write_version_a(corpus)
-    settings = Settings(data_dir=tmp_path / "data", **SMALL)  # type: ignore[arg-type]
-    process = ingest_process(settings, corpus, "written:2")
+def test_a_first_ingest_killed_midway_leaves_no_orphans(
+    kills: dict[str, tuple[Settings, Path, subprocess.Popen[str]]], embedder: Embedder, tmp_path: Path
+) -> None:
+    settings, corpus, process = kills[FIRST_INGEST]
     process.communicate(timeout=300)
     assert process.returncode == -signal.SIGKILL
 

@@ -28,7 +28,7 @@ FUZZ_EXAMPLES = 100  # per operation and mode; bounded so the suite stays fast
 @pytest.fixture(scope="module")
 def guarded(served_corpus: Path) -> Iterator[tuple[LiveServer, str, str]]:
     """The served corpus with auth on, a low rate limit, a small body limit and one allowed origin."""
-    keys_file = served_corpus / "hardening-keys.json"
+    keys_file = served_corpus / "hardening-keys.sqlite"
     store = KeyStore(keys_file)
     first = store.add("first", ["everyone"], ["ask"])[1]
     second = store.add("second", ["everyone"], ["ask"])[1]
