@@ -1,7 +1,7 @@
 """Choose the abstention threshold from measurements, and report what it achieves.
 
 For every question of the calibration set this records the best sentence score the answerer sees
-(see ``service/extractive.py``). A threshold abstains on questions scoring below it. The chosen
+(see ``service/answering/extractive.py``). A threshold abstains on questions scoring below it. The chosen
 threshold maximises balanced accuracy: the mean of (share of answerable questions answered) and
 (share of unanswerable questions abstained on), so neither kind dominates. It sits halfway between
 the two neighbouring observed scores. Leave-one-out accuracy (each question judged by a threshold

@@ -1,7 +1,7 @@
 """Finding the passages for a question.
 
 ``hybrid`` (the default) fuses BM25 with MiniLM vectors, and with multilingual-e5 vectors when
-multilingual retrieval is on (see ``service/hybrid.py``); ``dense`` and ``bm25`` use one retriever
+multilingual retrieval is on (see ``service/answering/hybrid.py``); ``dense`` and ``bm25`` use one retriever
 alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
 
 Every search has a filter (``cited/search_filter.py``): the caller's ``groups`` (None when auth is off:
