@@ -6,6 +6,7 @@ PIP    := $(BIN)/pip --disable-pip-version-check --quiet
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCIFACT ?= ../shared/benchmarks/scifact
+SQUAD2  ?= ../shared/benchmarks/squad2-dev
 
 .PHONY: install install-test run ingest serve test test-fast lint format bench eval calibrate clean
 
@@ -68,6 +69,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/cited bench page
 	$(BIN)/cited bench retrieval --tune --dataset $(SCIFACT)
 	$(BIN)/cited bench ingest --dataset $(SCIFACT)
+	$(BIN)/cited bench answers --dataset $(SQUAD2)
 
 calibrate: install
 	$(BIN)/cited calibrate

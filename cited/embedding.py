@@ -67,6 +67,10 @@ class Embedder:
         # verbose=False: a long document is tokenized whole while chunking, which is not an error.
         return list(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
+    def forget(self) -> None:
+        """Empty the sentence-vector cache (a benchmark's questions must each start unseen)."""
+        self._cache.clear()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -96,3 +96,58 @@ def words_for_names(text: str) -> set[str]:
 def negated(text: str) -> bool:
     words = _TOKEN.findall(text.lower().replace("’", "'"))
     return any(w in _NEGATIONS or w.endswith("n't") for w in words)
+
+
+# What a question asks for: the first pattern that matches decides ("how many" wins over "when").
+ANSWER_TYPES = ("number", "date", "person", "place", "list", "reason", "definition", "other")
+_COUNT = r"(two|three|four|five|six|seven|eight|nine|ten|\d+)"
+_ASKS_FOR: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile("|".join(patterns)))
+    for kind, patterns in (
+        (
+            "list",
+            [
+                rf"\b(which|what|name|list)\s+(the\s+)?{_COUNT}\b",
+                rf"\b(what|which) (are|were) (the )?{_COUNT}\b",
+            ],
+        ),
+        (
+            "number",
+            [
+                r"\bhow (many|much|long|old|far|large|big|high|tall|often)\b",
+                r"\bwhat (percentage|percent|number|proportion|fraction)\b",
+            ],
+        ),
+        ("date", [r"\bwhen\b", r"\b(what|which) (year|date|day|month|decade|century|time|period)\b"]),
+        (
+            "person",
+            [
+                r"\bwho(m|se)?\b",
+                r"\b(what|which) (person|people|company|organi[sz]ation|group|king|leader|president|party)\b",
+            ],
+        ),
+        (
+            "place",
+            [
+                r"\bwhere\b",
+                r"\b(what|which) (country|countries|city|cities|region|place|state|area|continent|island)\b",
+            ],
+        ),
+        ("reason", [r"\bwhy\b", r"\bfor what reason\b", r"\bhow come\b", r"\bwhat (caused|led to)\b"]),
+        (
+            "definition",
+            [
+                r"^\s*what (is|are|was|were) (a |an |the )?[\w\s'-]{1,40}\??\s*$",
+                r"^\s*define\b",
+                r"\bwhat does .+ mean\b",
+            ],
+        ),
+    )
+)
+
+
+def expected_answer_type(question: str) -> str:
+    """The kind of answer ``question`` asks for: one of ``ANSWER_TYPES`` ("other" when no rule
+    fits)."""
+    text = question.lower().replace("’", "'")
+    return next((kind for kind, pattern in _ASKS_FOR if pattern.search(text)), "other")

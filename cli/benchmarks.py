@@ -120,3 +120,43 @@ def bench_ingest(
             f"median ratio {row['median_ratio']}  nDCG@10 {row['ndcg_10']}"
         )
     typer.echo(f"report: {reports}/ingest-{table['dataset']}.md")
+
+
+@bench.command("answers")
+def bench_answers(
+    dataset: Annotated[
+        Path, typer.Option(help="A SQuAD 2.0 slice: questions.jsonl and corpus/ (squad2-dev/README.md).")
+    ] = Path("../shared/benchmarks/squad2-dev"),
+    article: Annotated[
+        list[str] | None, typer.Option(help="Only this article (repeatable; default: every one).")
+    ] = None,
+    max_questions: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N questions of those articles.")
+    ] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Today's answer step against always answering and always abstaining, on SQuAD 2.0 questions
+    with and without answers: per answer type, gold answers quoted, abstentions, overall, latency."""
+    from evals.answers_bench import SYSTEMS, run
+    from evals.squad import SquadDatasetError, load_questions
+
+    try:
+        questions = load_questions(dataset)
+    except SquadDatasetError as exc:
+        raise CommandError(str(exc)) from exc
+    known = sorted({q.article for q in questions})
+    if unknown := sorted(set(article or []) - set(known)):
+        raise CommandError(f"unknown article {unknown}; the dataset has {known}")
+    chosen = [q for q in questions if not article or q.article in article][:max_questions]
+    result = run(dataset, chosen, reports, get_settings())
+    systems = result["systems"]
+    assert isinstance(systems, dict)
+    for system in SYSTEMS:
+        row = systems[system]["all"]
+        typer.echo(
+            f"{system:<15} answerable with gold quoted {row['answered_with_gold_in_quote']}  "
+            f"unanswerable abstained {row['unanswerable_abstained']}  overall {row['overall']}"
+        )
+    typer.echo(
+        f"latency ms: {result['latency_ms']}; report: {reports}/answers-{dataset.name.split('-')[0]}.md"
+    )

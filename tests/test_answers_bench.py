@@ -1,0 +1,81 @@
+"""What a question asks for, SQuAD's answer scoring, and `cited bench answers` on a slice of the
+shared SQuAD 2.0 articles (read in place)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cited.text_features import ANSWER_TYPES, expected_answer_type
+from evals.squad import contains_answer, normalise
+from tests.conftest import ROOT, invoke_cited
+
+SQUAD2 = ROOT.parent / "shared" / "benchmarks" / "squad2-dev"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many Alibaba employees work in Hubei?", "number"),
+        (
+            "How many days after the lockdown, and when, did the warehouse reopen?",
+            "number",
+        ),  # first rule wins
+        ("What percentage of staff worked from home?", "number"),
+        ("When was the emergency working group set up?", "date"),
+        ("What year did the oil crisis start?", "date"),
+        ("Who led Alibaba in 2023?", "person"),
+        ("Which company developed DingTalk?", "person"),
+        ("In what country is Normandy located?", "place"),
+        ("Where did the Normans settle?", "place"),
+        ("What are the three Cs?", "list"),
+        ("Which three values did Wu Yongming ask employees to refocus on?", "list"),
+        ("Why did the HR team set up an online karaoke?", "reason"),
+        ("What is DingTalk?", "definition"),
+        ("Alibaba AI model name?", "other"),
+    ],
+)
+def test_the_expected_answer_type_follows_the_question(question: str, kind: str) -> None:
+    assert kind in ANSWER_TYPES
+    assert expected_answer_type(question) == kind
+
+
+def test_squad_scoring_normalises_as_the_dataset_says() -> None:
+    assert normalise("The  Normans, (of France)!") == "normans of france"
+    assert contains_answer("They were in the 10th and 11th centuries.", ("10th and 11th centuries",))
+    assert contains_answer("Normandy is a region in France.", ("France", "a region"))
+    # A gold answer must stand as whole words: "France" is not in "Frances".
+    assert not contains_answer("Frances is not a country.", ("France",))
+    assert not contains_answer("anything", ("",))
+
+
+@pytest.mark.slow
+def test_the_answers_bench_compares_three_systems_on_a_slice(tmp_path: Path) -> None:
+    run = invoke_cited(
+        "bench", "answers", "--dataset", str(SQUAD2), "--article", "1973_oil_crisis",
+        "--max-questions", "10", "--reports", str(tmp_path),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    report = json.loads((tmp_path / "answers-squad2.json").read_text(encoding="utf-8"))
+    assert report["questions"] == 10 and report["articles"] == ["1973_oil_crisis"]
+    systems = report["systems"]
+    assert set(systems) == {"today", "always_answer", "always_abstain"}
+    every = {name: rows["all"] for name, rows in systems.items()}
+    assert every["always_abstain"]["unanswerable_abstained"] == 1.0
+    assert every["always_abstain"]["answered_with_gold_in_quote"] == 0.0
+    assert every["always_answer"]["unanswerable_abstained"] == 0.0
+    # Today's step answers a subset of what always answering does, from the same sentences.
+    assert (
+        every["today"]["answered_with_gold_in_quote"] <= every["always_answer"]["answered_with_gold_in_quote"]
+    )
+    assert every["always_answer"]["answered_with_gold_in_quote"] > 0  # retrieval does find answers
+    assert report["latency_ms"]["median"] > 0
+    markdown = (tmp_path / "answers-squad2.md").read_text(encoding="utf-8")
+    assert "| today | all | 10 |" in markdown and "SQuAD 2.0" in markdown
+
+
+def test_the_answers_bench_refuses_an_unknown_article_and_a_folder_that_is_not_squad(tmp_path: Path) -> None:
+    unknown = invoke_cited("bench", "answers", "--dataset", str(SQUAD2), "--article", "Atlantis")
+    assert unknown.returncode == 2 and "unknown article ['Atlantis']" in unknown.stderr
+    empty = invoke_cited("bench", "answers", "--dataset", str(tmp_path))
+    assert empty.returncode == 2 and "is not a SQuAD 2.0 slice" in empty.stderr
