@@ -75,10 +75,7 @@ def score_questions(service: AnswerService, questions: list[Question]) -> list[S
     scored = []
     for q in questions:
         retrieval = service.retriever.retrieve(q.question, service.settings.top_k)
-        vector = retrieval.query_vector
-        if vector is None:
-            vector = service.embedder.embed_query(q.question)
-        best = service.selector.select(q.question, vector, retrieval.passages).best_score
+        best = service.select(q.question, retrieval).best_score
         scored.append(Scored(q.id, q.question, q.answerable, round(best, 4)))
     return scored
 

@@ -54,10 +54,7 @@ def ask_all(service: AnswerService, questions: Sequence[SquadQuestion]) -> list[
         service.embedder.forget()  # a question never seen: no sentence vector is cached
         started = time.perf_counter()
         retrieval = service.retriever.retrieve(q.question, service.settings.top_k)
-        vector = retrieval.query_vector
-        if vector is None:
-            vector = service.embedder.embed_query(q.question)
-        selection = service.selector.select(q.question, vector, retrieval.passages)
+        selection = service.select(q.question, retrieval)
         cited = cite(selection.chosen)
         milliseconds = (time.perf_counter() - started) * 1000
         passages = tuple(c.passage.chunk.text for c in cited.citations)

@@ -23,8 +23,8 @@ from service.answering.answer_types import (
     RetrievedPassage,
 )
 from service.answering.citations import cite
-from service.answering.extractive import SentenceSelector
-from service.answering.retrieval import Retriever
+from service.answering.extractive import Selection, SentenceSelector
+from service.answering.retrieval import Retrieval, Retriever
 
 log = logging.getLogger("cited")
 
@@ -98,6 +98,14 @@ class AnswerService:
         """The documents readable by ``groups`` (every one when None: auth off)."""
         return [DocumentInfo(**vars(d)) for d in self.store.documents(groups)]
 
+    def select(self, question: str, retrieval: Retrieval) -> Selection:
+        """The sentences of the retrieved passages that best answer ``question``, and the best score
+        (which ``ask`` compares with the abstention threshold)."""
+        vector = retrieval.query_vector
+        if vector is None:  # BM25 alone made no question vector
+            vector = self.embedder.embed_query(question)
+        return self.selector.select(question, vector, retrieval.passages)
+
     def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:
         """Answer from the documents readable by ``groups`` (every one when None: auth off)."""
         started = time.perf_counter()
@@ -121,12 +129,7 @@ class AnswerService:
         )
         timings.update(retrieval.timings_ms)
         t = time.perf_counter()
-        query_vector = (
-            retrieval.query_vector
-            if retrieval.query_vector is not None
-            else self.embedder.embed_query(request.question)
-        )
-        selection = self.selector.select(request.question, query_vector, retrieval.passages)
+        selection = self.select(request.question, retrieval)
         abstained = selection.best_score < self.settings.abstain_threshold
         cited = cite([] if abstained else selection.chosen)
         lap("select", t)
