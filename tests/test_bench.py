@@ -37,16 +37,16 @@ def test_a_slice_keeps_every_relevant_document(scifact: Path) -> None:
 
 @pytest.mark.slow
 def test_benchmark_on_a_slice_reports_every_system(scifact: Path, tmp_path: Path) -> None:
-    table = run(scifact, tmp_path / "reports", max_queries=6, max_docs=60)
+    table = run(scifact, tmp_path / "reports", max_queries=6, max_docs=40)
     systems = {row["system"]: row for row in table["systems"]}  # type: ignore[attr-defined]
     assert list(systems) == ["Cited default (hybrid)", "Cited dense-only", "Cited BM25-only", PEER]
     for row in systems.values():
         for metric in ("ndcg_10", "recall_100", "mrr_10"):
             assert 0.0 <= row[metric] <= 1.0
         assert row["median_ms"] > 0 and row["p95_ms"] >= row["median_ms"]
-    # With 60-odd documents, every retriever finds most relevant ones somewhere in its top 100.
+    # With 40-odd documents, every retriever finds most relevant ones somewhere in its top 100.
     assert all(row["recall_100"] >= 0.5 for row in systems.values())
-    assert table["ingest_seconds"]["cited"] > 0 and table["cited_chunks"] > 60  # type: ignore[index]
+    assert table["ingest_seconds"]["cited"] > 0 and table["cited_chunks"] > 40  # type: ignore[index]
 
     saved = json.loads((tmp_path / "reports" / "retrieval-scifact.json").read_text())
     assert saved["systems"] == table["systems"]
