@@ -28,7 +28,7 @@ def keys_add(
     try:
         record, secret = store.add(name, split_list(groups), split_list(scopes))
     except KeyRequestError as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     typer.echo(secret)
     typer.secho(
         f"key {record.id} for {record.name}: groups {list(record.groups)}, scopes {list(record.scopes)}. "
@@ -58,7 +58,7 @@ def keys_revoke(
     try:
         record = KeyStore(settings_for(data_dir).keys_path).revoke(key_id)
     except KeyRequestError as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     typer.echo(f"revoked {record.id} ({record.name})")
 
 
@@ -85,7 +85,7 @@ def users_add(
             name, password, split_list(groups), can_upload
         )
     except UserRequestError as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     typer.echo(f"user {user.name}: groups {list(user.groups)}{' (can upload)' if user.can_upload else ''}")
 
 
@@ -109,5 +109,5 @@ def users_remove(
     try:
         UserStore(settings_for(data_dir).users_path).remove(name)
     except UserRequestError as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     typer.echo(f"removed {name}")

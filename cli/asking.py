@@ -30,6 +30,6 @@ def ask(
     except ValidationError as exc:
         raise CommandError(f"{exc.errors()[0]['msg']}") from exc
     except EmptyIndexError as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     json.dump(response.model_dump(), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

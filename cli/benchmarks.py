@@ -60,7 +60,7 @@ def bench_page(
         with ingested(corpus or get_settings().corpus_dir) as temporary:
             result = measure(temporary, question_sets.load(questions or question_sets.DEV_QUESTIONS), reports)
     except ChromiumMissingError as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     typer.echo(json.dumps(result, indent=2))
 
 

@@ -6,8 +6,9 @@ import typer
 
 
 class CommandError(typer.Exit):
-    """Stops a command with ``error: <message>`` in red on standard error and exit ``exit_code``
-    (2, bad input, unless a command says otherwise).
+    """Stops a command with ``error: <message>`` in red on standard error and exit ``exit_code``:
+    2 for bad input (the default), 1 for a run that finished but fell short (files that could not
+    be read, a metric below its threshold).
 
     It is a ``typer.Exit``, which Typer turns into the exit code without printing anything, so the
     message is printed as the error is made. (Typer prints a ``ClickException`` itself, in a rich

@@ -35,7 +35,7 @@ def _eval_config(path: Path | None) -> EvalConfig:
     try:
         return load_config(path or CONFIG)
     except ConfigError as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
 
 
 def _judge_kind(value: str) -> Literal["overlap", "chat"]:
@@ -86,7 +86,7 @@ def eval_golden(
             get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key
         )
     except (TargetError, JudgeConfigError, JudgeUnavailableError) as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     metrics = outcome.run["metrics"]
     assert isinstance(metrics, dict)
     for name, value in metrics.items():
@@ -97,7 +97,7 @@ def eval_golden(
     if outcome.shortfalls:
         for s in outcome.shortfalls:
             typer.secho(f"BELOW THRESHOLD: {s.metric} = {s.value} < {s.threshold}", fg="red", err=True)
-        raise typer.Exit(1)
+        raise CommandError(f"{len(outcome.shortfalls)} metric(s) below their thresholds", exit_code=1)
 
 
 @evaluate.command("judge")
@@ -119,7 +119,7 @@ def eval_judge(
     try:
         result = calibrate_judge(kind, get_settings(), eval_config, reports)
     except (JudgeConfigError, JudgeUnavailableError) as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
     configured = result["configured"]
     assert isinstance(configured, dict)
     typer.echo(
@@ -135,13 +135,11 @@ def eval_judge(
             )
     typer.echo(f"report: {reports / f'judge-calibration-{kind}.md'}")
     if kind == "overlap" and configured["accuracy"] < eval_config.judge_min_accuracy:
-        typer.secho(
+        raise CommandError(
             f"BELOW THRESHOLD: judge accuracy {configured['accuracy']:.3f} "
             f"< {eval_config.judge_min_accuracy}",
-            fg="red",
-            err=True,
+            exit_code=1,
         )
-        raise typer.Exit(1)
 
 
 def calibrate(

@@ -47,7 +47,7 @@ def ingest(
             "(POST /documents, DELETE /documents/{id})."
         ) from exc
     except (IngestError, StoreUnavailableError) as exc:
-        raise CommandError(f"{exc}") from exc
+        raise CommandError(str(exc)) from exc
 
     would = "would be " if dry_run else ""
     if report.recovered_chunks:
@@ -84,4 +84,6 @@ def ingest(
         f"{report.chunks_written} chunks embedded in {report.seconds:.1f} s"
     )
     if not report.ok:
-        raise typer.Exit(1)
+        raise CommandError(
+            f"{len(report.failed)} file(s) could not be read (listed above); the rest is indexed", exit_code=1
+        )
