@@ -7,7 +7,6 @@ from fastapi import Request
 from cited.keys import KeyStore
 from cited.settings import Settings
 from ingest.changes import CorpusChanges
-from service.answering.answers import AnswerService
 from service.asking import Asking
 from service.components import Components
 from service.rate_limit import RateLimit
@@ -19,10 +18,6 @@ def get_components(request: Request) -> Components:
 
 def get_settings(request: Request) -> Settings:
     return get_components(request).settings
-
-
-def get_answers(request: Request) -> AnswerService:
-    return get_components(request).answers
 
 
 def get_asking(request: Request) -> Asking:
