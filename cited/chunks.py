@@ -6,7 +6,7 @@ Chunk ids are ``<document id>-<pipeline>-<index>``; ``<document id>-<pipeline>``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cited.search_filter import group_fields, groups_of
@@ -43,6 +43,8 @@ class Chunk:
     groups: tuple[str, ...] = ()  # who may read it (ingest/access.py); empty only in old stores
     sha256: str = ""  # of the document's bytes; empty in stores written before the manifest
     ingested_at: str = ""  # ISO time the chunk was written
+    # Pooled vectors of the passage's spans (``cited/span_vectors.py``); empty in older stores.
+    span_vectors: str = field(default="", repr=False)
 
     @property
     def version(self) -> str:
@@ -70,6 +72,8 @@ class Chunk:
             meta["sha256"] = self.sha256
         if self.ingested_at:
             meta["ingested_at"] = self.ingested_at
+        if self.span_vectors:
+            meta["span_vectors"] = self.span_vectors
         return meta | group_fields(self.groups)
 
     @classmethod
@@ -88,6 +92,7 @@ class Chunk:
             groups=groups_of(meta),
             sha256=str(meta.get("sha256", "")),
             ingested_at=str(meta.get("ingested_at", "")),
+            span_vectors=str(meta.get("span_vectors", "")),
         )
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from cachetools import LRUCache
 
+from cited import span_vectors
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from transformers import PreTrainedTokenizerBase
@@ -86,6 +88,36 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector, as :meth:`embed` gives it, and a vector for each of its character
+        ``spans``, pooled from the same pass (``cited/span_vectors.py``): no second encoder run."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        outputs = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            output_value=None,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        offsets = self._offsets(texts)
+        vectors = np.vstack([o["sentence_embedding"].float().numpy() for o in outputs])
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+        pooled = [
+            span_vectors.pool(o["token_embeddings"].float().numpy(), off, s)
+            for o, off, s in zip(outputs, offsets, spans, strict=True)
+        ]
+        return vectors.astype(np.float32), pooled
+
+    def _offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each token's (start, end) characters, as the encoder tokenizes (and truncates) the text."""
+        encoded = self.tokenizer(
+            list(texts), truncation=True, max_length=_MAX_TOKENS, return_offsets_mapping=True
+        )
+        return [np.asarray(o, dtype=np.int64).reshape(-1, 2) for o in encoded["offset_mapping"]]
+
     def warm_up(self) -> None:
         self.embed(["A first sentence to warm up the model.", "And another, longer one " * 8])
 
@@ -137,8 +169,19 @@ class OnnxInt8Embedder(Embedder):
         return self._tokenizer
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts, [[] for _ in texts])[0]
+
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._run(texts, spans)
+
+    def _run(
+        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32), pooled
         # Sorted by length, as sentence-transformers does, so a batch pads to similar lengths.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -150,13 +193,19 @@ class OnnxInt8Embedder(Embedder):
                 truncation=True,
                 max_length=_MAX_TOKENS,
                 return_tensors="np",
+                return_offsets_mapping=True,
             )
             feed = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
             hidden = self.session.run(None, feed)[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)
-        return out
+            mean = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            out[rows] = mean / np.linalg.norm(mean, axis=1, keepdims=True).clip(1e-12)
+            for row, i in enumerate(rows):
+                if spans[i]:
+                    real = int(feed["attention_mask"][row].sum())
+                    offsets = batch["offset_mapping"][row][:real]
+                    pooled[i] = span_vectors.pool(hidden[row][:real], offsets, spans[i])
+        return out, pooled
 
 
 EMBEDDERS: dict[str, type[Embedder]] = {"minilm": Embedder, "minilm-int8": OnnxInt8Embedder}

@@ -131,6 +131,23 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of each stemmed term over the indexed chunks; a term no
+        chunk holds gets the highest value (df 0)."""
+        n = len(self._ids)
+        frequencies: dict[str, int] = {}
+        if self._model is not None:
+            vocabulary, indptr = self._model.vocab_dict, self._model.scores["indptr"]
+            for term in terms:
+                row = vocabulary.get(term.split("'")[0])
+                frequencies[term] = (
+                    int(indptr[row + 1] - indptr[row]) if row is not None and row + 1 < len(indptr) else 0
+                )
+        return {
+            t: float(np.log1p((n - frequencies.get(t, 0) + 0.5) / (frequencies.get(t, 0) + 0.5)))
+            for t in terms
+        }
+
     def mask(self, groups: frozenset[str]) -> np.ndarray:
         """1 for each indexed chunk readable by any of ``groups``, else 0."""
         if groups not in self._masks:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     embedder: Literal["minilm", "minilm-int8"] = Field(
         "minilm", description="minilm (fp32, sentence-transformers) or minilm-int8 (int8 ONNX)."
     )
+    # Pooled from the chunk's own encoder pass (cited/span_vectors.py): the answer path then embeds
+    # nothing but the question. Off: smaller metadata, and each question embeds its passages' spans.
+    span_vectors: bool = Field(True, description="Store a vector for each sentence of a chunk at ingest.")
     embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per batch.")
     # Each group is published at once (readers see all of it or none of it); a kill loses at most
     # the group being embedded.
@@ -105,14 +108,19 @@ class Settings(BaseSettings):
     # Answering
     top_k: int = Field(5, ge=1, le=20, description="Passages retrieved when a request gives no top_k.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
-    # Measured, not guessed: `cited calibrate` on evals/data/dev_questions.jsonl (40 answerable,
-    # 24 unanswerable) chose 0.563; reports/abstention-calibration.md has every score.
+    # The learned step (service/answering/learned_selection.py) scores spans with a model fitted by
+    # `cited train answers`; formula is the scorer before it, kept for comparison (`cited bench answers`).
+    answer_step: Literal["learned", "formula"] = Field(
+        "learned", description="learned (fitted model, the default) or formula (the earlier scorer)."
+    )
+    # The formula step's cut. Measured, not guessed: `cited calibrate` on evals/data/dev_questions.jsonl
+    # (40 answerable, 24 unanswerable) chose 0.563; reports/abstention-calibration.md has every score.
     abstain_threshold: float = Field(
         0.563,
         ge=-1.0,
         le=1.0,
         description=(
-            "Best sentence score below which Cited abstains. Measured with "
+            "Best sentence score below which the formula step abstains. Measured with "
             "`cited calibrate` (see reports/abstention-calibration.md)."
         ),
     )

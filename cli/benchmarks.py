@@ -133,11 +133,22 @@ def bench_answers(
     max_questions: Annotated[
         int | None, typer.Option(min=1, help="Only the first N questions of those articles.")
     ] = None,
+    corpus: Annotated[
+        Path, typer.Option(help="The documents the dev questions are about (the learned step's other data).")
+    ] = Path("corpus"),
+    dev_questions: Annotated[
+        Path, typer.Option(help="Dev questions the out-of-sample models also fit on.")
+    ] = Path("evals/data/dev_questions.jsonl"),
+    ingest_runs: Annotated[
+        int, typer.Option(min=0, help="Ingests with and without span vectors, each (0: skip).")
+    ] = 3,
     reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
 ) -> None:
-    """Today's answer step against always answering and always abstaining, on SQuAD 2.0 questions
-    with and without answers: per answer type, gold answers quoted, abstentions, overall, latency."""
+    """The learned answer step (out of sample) against the earlier formula, always answering and
+    always abstaining, on SQuAD 2.0 questions with and without answers: per answer type, gold
+    answers quoted, abstentions, overall, latency."""
     from evals.answers_bench import SYSTEMS, run
+    from evals.questions import GOLDEN_QUESTIONS, load
     from evals.squad import SquadDatasetError, load_questions
 
     try:
@@ -148,7 +159,13 @@ def bench_answers(
     if unknown := sorted(set(article or []) - set(known)):
         raise CommandError(f"unknown article {unknown}; the dataset has {known}")
     chosen = [q for q in questions if not article or q.article in article][:max_questions]
-    result = run(dataset, chosen, reports, get_settings())
+    if dev_questions.resolve() == GOLDEN_QUESTIONS.resolve():
+        raise CommandError("the golden set only reports; fit on evals/data/dev_questions.jsonl")
+    if not dev_questions.is_file() or not corpus.is_dir():
+        raise CommandError(
+            f"need --dev-questions (a JSONL file) and --corpus (a folder): {dev_questions}, {corpus}"
+        )
+    result = run(dataset, chosen, reports, get_settings(), corpus, load(dev_questions), ingest_runs)
     systems = result["systems"]
     assert isinstance(systems, dict)
     for system in SYSTEMS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import cited  # noqa: F401  (sets the offline environment before anything else loads)
-from cli import access, asking, benchmarks, evaluating, feedback, ingesting, serving
+from cli import access, asking, benchmarks, evaluating, feedback, ingesting, serving, training
 
 app = typer.Typer(
     name="cited",
@@ -17,6 +17,7 @@ app.command()(ingesting.ingest)
 app.command()(serving.serve)
 app.command()(asking.ask)
 app.add_typer(benchmarks.bench, name="bench")
+app.add_typer(training.train, name="train")
 app.command()(evaluating.calibrate)
 app.add_typer(evaluating.evaluate, name="eval")
 app.add_typer(access.keys_app, name="keys")

@@ -75,7 +75,7 @@ def score_questions(service: AnswerService, questions: list[Question]) -> list[S
     scored = []
     for q in questions:
         retrieval = service.retriever.retrieve(q.question, service.settings.top_k)
-        best = service.select(q.question, retrieval).best_score
+        best = service.select(q.question, retrieval, step="formula").best_score
         scored.append(Scored(q.id, q.question, q.answerable, round(best, 4)))
     return scored
 
@@ -98,6 +98,7 @@ def answer_quality(service: AnswerService, questions: list[Question]) -> dict[st
 
 
 def calibrate(settings: Settings, questions: list[Question], reports: Path) -> dict[str, object]:
+    settings = settings.model_copy(update={"answer_step": "formula"})  # the threshold is the formula's
     service = AnswerService.from_settings(settings)
     scored = score_questions(service, questions)
     chosen = choose_threshold(scored)

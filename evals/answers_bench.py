@@ -1,16 +1,21 @@
-"""``cited bench answers``: how the answer step does on SQuAD 2.0 questions with and without answers.
+"""``cited bench answers``: how the answer steps do on SQuAD 2.0 questions with and without answers.
 
 The articles are ingested as an open corpus through the real ingest, and every question goes
-through the real retrieval and sentence selection. Side by side, from the same retrieval and
-selection of each question:
+through the real retrieval and candidate spans. Side by side, from the same retrieval of each
+question:
 
-- **today's scorer**: the answer ``POST /ask`` gives (abstains below ``CITED_ABSTAIN_THRESHOLD``);
-- **always answer**: the same sentences, never abstaining;
+- **formula**: the scorer Cited shipped before the learned step (``CITED_ANSWER_STEP=formula``);
+- **learned**: the learned step, **out of sample**: each article's questions are answered by a model
+  fitted (``evals/answer_training.py``, choices by grouped cross-validation) without that article,
+  on the other articles and the dev questions, its abstention cut calibrated on the other
+  articles (the shipped model's is calibrated on the dev questions over ``corpus/``);
+- **always answer**: the learned step's spans, never abstaining;
 - **always abstain**: the share of unanswerable questions, the floor any answer step must beat.
 
 Each question is asked with the sentence-vector cache emptied first, so its latency is that of a
-question the service has not seen. Figures by expected answer type (``cited/text_features.py``).
-Writes ``reports/answers-<dataset>.{json,md}``.
+question the service has not seen; each step's latency is retrieval plus its own selection.
+Figures by expected answer type (``cited/text_features.py``). Writes
+``reports/answers-<dataset>.{json,md}``.
 """
 
 from __future__ import annotations
@@ -21,81 +26,69 @@ import statistics
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from cited.embedding import make_embedder
+import numpy as np
+
 from cited.settings import Settings
-from cited.store import open_store
 from cited.text_features import expected_answer_type
+from evals.answer_training import AskedQuestion, ask_dev, ask_squad, fit, holds, ingest_into, predict, quoted
+from evals.ingest_overhead import span_vector_overhead
 from evals.metrics import percentile
+from evals.questions import Question
 from evals.squad import SquadQuestion, contains_answer
-from ingest.loading import FileSource
-from ingest.sync import Ingestor
-from service.answering.answers import AnswerService
-from service.answering.citations import cite
 
-SYSTEMS = ("today", "always_answer", "always_abstain")
+SYSTEMS = ("formula", "learned", "always_answer", "always_abstain")
 
 
-@dataclass(frozen=True)
-class Asked:
-    question: SquadQuestion
-    kind: str  # expected answer type
-    best_score: float
-    answer: str  # the quoted sentences, were the step to answer
-    cited_passages: tuple[str, ...]
-    milliseconds: float
+def out_of_sample(asked: Sequence[AskedQuestion], dev: Sequence[AskedQuestion]) -> dict[str, np.ndarray]:
+    """Each SQuAD question's span probabilities from a model fitted without its article, and the
+    threshold and companion ratio of that model (per question id)."""
+    result: dict[str, np.ndarray] = {}
+    for article in sorted({a.group for a in asked}):
+        training = [a for a in asked if a.group != article] + list(dev)
+        model = fit(training, calibrate_on="squad")
+        for a in asked:
+            if a.group == article:
+                result[a.id] = predict(model, a)
+                result[a.id + "#cut"] = np.array([model.threshold, model.companion_ratio])
+    return result
 
 
-def ask_all(service: AnswerService, questions: Sequence[SquadQuestion]) -> list[Asked]:
-    asked = []
-    for q in questions:
-        service.embedder.forget()  # a question never seen: no sentence vector is cached
-        started = time.perf_counter()
-        retrieval = service.retriever.retrieve(q.question, service.settings.top_k)
-        selection = service.select(q.question, retrieval)
-        cited = cite(selection.chosen)
-        milliseconds = (time.perf_counter() - started) * 1000
-        passages = tuple(c.passage.chunk.text for c in cited.citations)
-        asked.append(
-            Asked(
-                q,
-                expected_answer_type(q.question),
-                selection.best_score,
-                cited.answer,
-                passages,
-                milliseconds,
-            )
-        )
-    return asked
-
-
-def outcome(item: Asked, system: str, threshold: float) -> dict[str, bool]:
+def outcome(item: AskedQuestion, system: str, learned: dict[str, np.ndarray]) -> dict[str, bool]:
     """What ``system`` did with one question: answered, right, gold in quote, gold in a passage."""
-    answers = {
-        "today": item.best_score >= threshold and bool(item.answer),
-        "always_answer": bool(item.answer),
-    }
-    answered = answers.get(system, False)
-    q = item.question
-    in_quote = answered and q.answerable and contains_answer(item.answer, q.answers)
-    in_passage = answered and q.answerable and any(contains_answer(p, q.answers) for p in item.cited_passages)
-    right = in_quote if q.answerable else not answered
+    if system == "formula":
+        selection = item.formula
+        assert selection is not None
+        answered = selection.answered and bool(selection.chosen)
+        quote = " ".join(c.sentence.text for c in selection.chosen)
+        passages = [c.passage.chunk.text for c in selection.chosen]
+    elif system in ("learned", "always_answer"):
+        probabilities = learned[item.id]
+        threshold, ratio = learned[item.id + "#cut"]
+        chosen = quoted(item, probabilities, float(ratio))
+        answered = bool(chosen) and (system == "always_answer" or float(probabilities.max()) >= threshold)
+        quote = " ".join(item.texts[i] for i in chosen)
+        passages = [item.passages[int(item.span_passages[i])] for i in chosen]
+    else:
+        answered, quote, passages = False, "", []
+    in_quote = answered and item.answerable and holds(quote, item.gold, item.source)
+    in_passage = answered and item.answerable and any(contains_answer(p, item.gold) for p in passages)
+    right = in_quote if item.answerable else not answered
     return {"answered": answered, "right": right, "in_quote": in_quote, "in_passage": in_passage}
 
 
-def table(asked: Sequence[Asked], threshold: float) -> dict[str, dict[str, object]]:
+def table(asked: Sequence[AskedQuestion], learned: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
     """Per system, overall and per answer type: the issue's four shares and the counts behind them."""
     result: dict[str, dict[str, object]] = {}
-    kinds = sorted({a.kind for a in asked})
+    kinds = {a.id: expected_answer_type(a.question) for a in asked}
     for system in SYSTEMS:
         rows: dict[str, object] = {}
-        for kind in ["all", *kinds]:
-            items = [a for a in asked if kind in ("all", a.kind)]
-            outcomes = [outcome(a, system, threshold) for a in items]
-            answerable = [o for a, o in zip(items, outcomes, strict=True) if a.question.answerable]
-            unanswerable = [o for a, o in zip(items, outcomes, strict=True) if not a.question.answerable]
+        for kind in ["all", *sorted(set(kinds.values()))]:
+            items = [a for a in asked if kind in ("all", kinds[a.id])]
+            outcomes = [outcome(a, system, learned) for a in items]
+            answerable = [o for a, o in zip(items, outcomes, strict=True) if a.answerable]
+            unanswerable = [o for a, o in zip(items, outcomes, strict=True) if not a.answerable]
             rows[kind] = {
                 "questions": len(items),
                 "answerable": len(answerable),
@@ -113,40 +106,50 @@ def _share(values: Sequence[bool]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def _latency(values: Sequence[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 1), "p95": round(percentile(values, 95), 1)}
+
+
 def run(
     dataset: Path,
     questions: Sequence[SquadQuestion],
     reports: Path,
     settings: Settings,
+    corpus: Path,
+    dev_questions: Sequence[Question],
+    ingest_runs: int = 3,
 ) -> dict[str, object]:
-    """Ingest the articles ``questions`` are about (read in place), ask them all, write the reports."""
-    corpus = dataset / "corpus"
+    """Ingest the articles ``questions`` are about (read in place), ask them all, fit the learned
+    step out of sample, write the reports."""
     articles = sorted({q.article for q in questions})
-    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cited-answers-") as folder:
-        store_settings = settings.model_copy(update={"data_dir": Path(folder), "corpus_dir": corpus})
-        embedder = make_embedder(store_settings.embedder, store_settings.embed_batch_size)
-        items = [FileSource(corpus / f"{article}.txt", corpus) for article in articles]
-        report = Ingestor(store_settings, embedder, open_store(store_settings)).sync(items)
-        if not report.ok:
-            raise RuntimeError(f"ingest of {corpus} failed: {report.failed}")
+        started = time.perf_counter()
+        service = ingest_into(
+            Path(folder) / "squad",
+            dataset / "corpus",
+            [dataset / "corpus" / f"{a}.txt" for a in articles],
+            settings,
+        )
         ingest_seconds = time.perf_counter() - started
-        service = AnswerService.from_settings(store_settings, embedder)
-        service.warm_up()
-        asked = ask_all(service, questions)
-    latencies = [a.milliseconds for a in asked]
+        asked = ask_squad(service, questions, with_formula=True)
+        dev_files = sorted(p for p in corpus.iterdir() if p.is_file())
+        dev = ask_dev(ingest_into(Path(folder) / "dev", corpus, dev_files, settings), dev_questions)
+    learned = out_of_sample(asked, dev)
+    files = [dataset / "corpus" / f"{a}.txt" for a in articles]
+    overhead = span_vector_overhead(files, dataset / "corpus", settings, ingest_runs) if ingest_runs else None
     result: dict[str, object] = {
         "dataset": dataset.name,
         "questions": len(asked),
-        "articles": sorted({a.question.article for a in asked}),
-        "abstain_threshold": settings.abstain_threshold,
+        "articles": articles,
+        "dev_questions": len(dev),
         "ingest_seconds": round(ingest_seconds, 1),
         "latency_ms": {
-            "median": round(statistics.median(latencies), 1),
-            "p95": round(percentile(latencies, 95), 1),
+            "formula": _latency([a.formula_ms or 0.0 for a in asked]),
+            "learned": _latency([a.select_ms for a in asked]),
         },
+        "ingest_with_and_without_span_vectors": overhead,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "systems": table(asked, settings.abstain_threshold),
+        "systems": table(asked, learned),
     }
     reports.mkdir(parents=True, exist_ok=True)
     stem = reports / f"answers-{dataset.name.split('-')[0]}"
@@ -157,15 +160,21 @@ def run(
 
 def _markdown(result: dict[str, object]) -> str:
     systems: dict[str, dict[str, dict[str, object]]] = result["systems"]  # type: ignore[assignment]
-    latency: dict[str, float] = result["latency_ms"]  # type: ignore[assignment]
+    latency: dict[str, dict[str, float]] = result["latency_ms"]  # type: ignore[assignment]
     lines = [
         f"# Answers on {result['dataset']}",
         "",
         f"Command: `cited bench answers --dataset …/{result['dataset']}`; {result['questions']} questions "
         f"over the articles {', '.join(result['articles'])} (SQuAD 2.0, CC BY-SA 4.0), ingested in "  # type: ignore[arg-type]
-        f"{result['ingest_seconds']} s. Today's threshold: {result['abstain_threshold']}. Latency (retrieve "
-        f"+ select + cite, sentence cache emptied before each question): median {latency['median']} ms, "
-        f"p95 {latency['p95']} ms.",
+        f"{result['ingest_seconds']} s. The learned step is scored out of sample: each article's "
+        f"questions by a model fitted without it (on the other articles and {result['dev_questions']} "
+        "dev questions).",
+        "",
+        "Latency (retrieval + the step's selection, sentence cache emptied before each question): "
+        + "; ".join(f"{k} median {v['median']} ms, p95 {v['p95']} ms" for k, v in latency.items()),
+        "",
+        "Ingest of these articles with and without span vectors: "
+        f"{result['ingest_with_and_without_span_vectors']}",
         "",
         "| system | type | questions | answerable: gold in quote | gold in cited passage "
         "| unanswerable abstained | overall |",

@@ -87,7 +87,14 @@ def run_evaluation(
         "judge": judge.description,
         "settings": {
             k: getattr(active, k)
-            for k in ("retrieval", "multilingual", "top_k", "abstain_threshold", "max_answer_sentences")
+            for k in (
+                "retrieval",
+                "multilingual",
+                "top_k",
+                "answer_step",
+                "abstain_threshold",
+                "max_answer_sentences",
+            )
         },
         "metrics": metrics,
         "thresholds": config.thresholds,

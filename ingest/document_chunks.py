@@ -14,7 +14,7 @@ from ingest.cleaning import RULES_VERSION, clean
 from ingest.loading import LoadedDocument, UnreadableFileError
 
 # Bump when loading or chunking changes in a way that alters stored chunks.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: span vectors pooled at ingest
 
 
 def pipeline_fingerprint(settings: Settings) -> str:
@@ -23,7 +23,14 @@ def pipeline_fingerprint(settings: Settings) -> str:
         [MULTILINGUAL_MODEL_NAME] if settings.multilingual else []
     )
     key = "|".join(
-        [PIPELINE_VERSION, RULES_VERSION, *models, str(settings.chunk_size), str(settings.chunk_overlap)]
+        [
+            PIPELINE_VERSION,
+            RULES_VERSION,
+            *models,
+            str(settings.chunk_size),
+            str(settings.chunk_overlap),
+            *([] if settings.span_vectors else ["no-span-vectors"]),
+        ]
     )
     return hashlib.sha256(key.encode()).hexdigest()[:8]
 

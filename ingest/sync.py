@@ -25,15 +25,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cited import span_vectors
 from cited.chunks import Chunk
 from cited.crashpoints import crash_point
 from cited.embedding import Embedder, MultilingualEmbedder
 from cited.lexical_freshness import LexicalFreshness
 from cited.settings import Settings
 from cited.store import ChunkStore
+from cited.structure import passage_spans
 from ingest.access import AccessPolicy, AccessPolicyError, default_policy, load_policy
 from ingest.document_chunks import DocumentChunker
 from ingest.formats import READABLE
@@ -213,7 +216,15 @@ class Ingestor:
         """Write one group of documents and make them visible at once (steps 1-4 above)."""
         chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
         texts = [c.indexed_text() for c in chunks]
-        vectors = self.embedder.embed(texts)
+        # Span vectors come out of the same encoder pass: the answer path reads them instead of
+        # embedding the sentences of every passage it retrieves.
+        if self.settings.span_vectors:
+            vectors, pooled = self.embedder.embed_with_spans(texts, [_span_offsets(c) for c in chunks])
+            chunks = [
+                replace(c, span_vectors=span_vectors.encode(p)) for c, p in zip(chunks, pooled, strict=True)
+            ]
+        else:
+            vectors = self.embedder.embed(texts)
         multilingual = self.multilingual.embed(texts) if self.multilingual is not None else None
 
         new_versions = {doc_chunks[0].version for _, doc_chunks in group}
@@ -304,3 +315,9 @@ class Ingestor:
             root=root,
             crash_after_publish="removal-published",
         )
+
+
+def _span_offsets(chunk: Chunk) -> list[tuple[int, int]]:
+    """A chunk's spans in the text the encoder reads (title, line break, passage)."""
+    shift = len(chunk.title) + 1
+    return [(shift + s.start, shift + s.end) for s in passage_spans(chunk)]

@@ -50,28 +50,31 @@ def test_squad_scoring_normalises_as_the_dataset_says() -> None:
 
 
 @pytest.mark.slow
-def test_the_answers_bench_compares_three_systems_on_a_slice(tmp_path: Path) -> None:
+def test_the_answers_bench_compares_the_answer_steps_on_a_slice(tmp_path: Path) -> None:
     run = invoke_cited(
         "bench", "answers", "--dataset", str(SQUAD2), "--article", "1973_oil_crisis",
-        "--max-questions", "10", "--reports", str(tmp_path),
+        "--max-questions", "10", "--ingest-runs", "1", "--reports", str(tmp_path),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     report = json.loads((tmp_path / "answers-squad2.json").read_text(encoding="utf-8"))
     assert report["questions"] == 10 and report["articles"] == ["1973_oil_crisis"]
     systems = report["systems"]
-    assert set(systems) == {"today", "always_answer", "always_abstain"}
+    assert set(systems) == {"formula", "learned", "always_answer", "always_abstain"}
     every = {name: rows["all"] for name, rows in systems.items()}
     assert every["always_abstain"]["unanswerable_abstained"] == 1.0
     assert every["always_abstain"]["answered_with_gold_in_quote"] == 0.0
     assert every["always_answer"]["unanswerable_abstained"] == 0.0
-    # Today's step answers a subset of what always answering does, from the same sentences.
+    # The learned step answers a subset of what always answering does, from the same spans.
     assert (
-        every["today"]["answered_with_gold_in_quote"] <= every["always_answer"]["answered_with_gold_in_quote"]
+        every["learned"]["answered_with_gold_in_quote"]
+        <= every["always_answer"]["answered_with_gold_in_quote"]
     )
     assert every["always_answer"]["answered_with_gold_in_quote"] > 0  # retrieval does find answers
-    assert report["latency_ms"]["median"] > 0
+    assert report["latency_ms"]["learned"]["median"] > 0 and report["latency_ms"]["formula"]["median"] > 0
+    overhead = report["ingest_with_and_without_span_vectors"]
+    assert overhead["runs"] == 1 and overhead["with_span_vectors_s"] > 0 and overhead["without_s"] > 0
     markdown = (tmp_path / "answers-squad2.md").read_text(encoding="utf-8")
-    assert "| today | all | 10 |" in markdown and "SQuAD 2.0" in markdown
+    assert "| learned | all | 10 |" in markdown and "out of sample" in markdown
 
 
 def test_the_answers_bench_refuses_an_unknown_article_and_a_folder_that_is_not_squad(tmp_path: Path) -> None:

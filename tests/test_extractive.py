@@ -2,7 +2,7 @@ from cited.chunks import Chunk, ScoredChunk
 from cited.embedding import Embedder
 from cited.sentences import split_sentences
 from service.answering.citations import as_running_text, cite
-from service.answering.extractive import SentenceSelector, content_terms, coverage, extend_list
+from service.answering.extractive import FormulaSelector, content_terms, coverage, extend_list
 
 
 def passage(text: str, doc: str = "d1", start: int = 0, score: float = 0.5, title: str = "T") -> ScoredChunk:
@@ -51,7 +51,7 @@ def test_selection_prefers_the_answering_sentence_and_drops_repeats(embedder: Em
         "Lunch was served at noon in the canteen."
     )
     question = "Which platform hosted the karaoke?"
-    selector = SentenceSelector(embedder.embed_cached, max_sentences=3)
+    selector = FormulaSelector(embedder.embed_cached, max_sentences=3, threshold=0.563)
     selection = selector.select(question, embedder.embed_query(question), [passage(text)])
     assert "DingTalk" in selection.chosen[0].sentence.text
     assert sum("DingTalk" in c.sentence.text for c in selection.chosen) == 1  # the copy is dropped
@@ -68,7 +68,7 @@ def test_citations_number_passages_in_answer_order_and_quote_what_is_used(embedd
     )
     second = passage("Gamma leads the retail unit of the group.", doc="d2")
     question = "Who leads the cloud unit and who leads the retail unit?"
-    selector = SentenceSelector(embedder.embed_cached, max_sentences=3)
+    selector = FormulaSelector(embedder.embed_cached, max_sentences=3, threshold=0.563)
     chosen = selector.select(question, embedder.embed_query(question), [first, second]).chosen
     answer = cite(chosen)
     assert [c.id for c in answer.citations] == list(range(1, len(answer.citations) + 1))

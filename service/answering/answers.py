@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
+
+from cited.chunks import Chunk
 from cited.embedding import Embedder, MultilingualEmbedder, make_embedder
 from cited.lexical_freshness import LexicalFreshness
 from cited.refusals import RefusalError
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
+from service.answering.answer_model import shipped_model
 from service.answering.answer_types import (
     AskRequest,
     AskResponse,
@@ -23,7 +27,8 @@ from service.answering.answer_types import (
     RetrievedPassage,
 )
 from service.answering.citations import cite
-from service.answering.extractive import Selection, SentenceSelector
+from service.answering.extractive import FormulaSelector, Selection
+from service.answering.learned_selection import LearnedSelector
 from service.answering.retrieval import Retrieval, Retriever
 
 log = logging.getLogger("cited")
@@ -63,7 +68,27 @@ class AnswerService:
         self.embedder = embedder
         self.store = store
         self.retriever = retriever
-        self.selector = SentenceSelector(embedder.embed_cached, settings.max_answer_sentences)
+        self.formula = FormulaSelector(
+            embedder.embed_cached, settings.max_answer_sentences, settings.abstain_threshold
+        )
+        self._learned: LearnedSelector | None = None
+        if settings.answer_step == "learned":
+            shipped_model()  # a missing or stale model file stops the start, not a question
+
+    @property
+    def learned(self) -> LearnedSelector:
+        if self._learned is None:
+            lexical = self.retriever.lexical
+            self._learned = LearnedSelector(
+                shipped_model,
+                self.embedder.embed_cached,
+                lambda terms: lexical.index.idf(terms),
+                lambda: len(lexical.index),
+                self.settings.max_answer_sentences,
+                self.embedder.dimension,
+                self.version_chunks,
+            )
+        return self._learned
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> AnswerService:
@@ -94,17 +119,26 @@ class AnswerService:
         if self.retriever.multilingual is not None:
             self.retriever.multilingual.embed_query("warm up")
 
+    def version_chunks(self, version: str) -> list[Chunk]:
+        """Every chunk of one document version (the reader could already read one of them)."""
+        return list(self.store.fetch(self.store.version_chunks([version])).values())
+
     def documents(self, groups: frozenset[str] | None = None) -> list[DocumentInfo]:
         """The documents readable by ``groups`` (every one when None: auth off)."""
         return [DocumentInfo(**vars(d)) for d in self.store.documents(groups)]
 
-    def select(self, question: str, retrieval: Retrieval) -> Selection:
-        """The sentences of the retrieved passages that best answer ``question``, and the best score
-        (which ``ask`` compares with the abstention threshold)."""
-        vector = retrieval.query_vector
-        if vector is None:  # BM25 alone made no question vector
-            vector = self.embedder.embed_query(question)
-        return self.selector.select(question, vector, retrieval.passages)
+    def query_vector(self, question: str, retrieval: Retrieval) -> np.ndarray:
+        if retrieval.query_vector is not None:
+            return retrieval.query_vector
+        return self.embedder.embed_query(question)  # BM25 alone made no question vector
+
+    def select(self, question: str, retrieval: Retrieval, step: str | None = None) -> Selection:
+        """The spans of the retrieved passages that best answer ``question``, and whether they do,
+        by ``step`` (the settings' answer step when None)."""
+        vector = self.query_vector(question, retrieval)
+        if (step or self.settings.answer_step) == "formula":
+            return self.formula.select(question, vector, retrieval.passages)
+        return self.learned.select(question, vector, retrieval.passages)
 
     def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:
         """Answer from the documents readable by ``groups`` (every one when None: auth off)."""
@@ -130,7 +164,7 @@ class AnswerService:
         timings.update(retrieval.timings_ms)
         t = time.perf_counter()
         selection = self.select(request.question, retrieval)
-        abstained = selection.best_score < self.settings.abstain_threshold
+        abstained = not selection.answered
         cited = cite([] if abstained else selection.chosen)
         lap("select", t)
         lap("total", started)

@@ -1,6 +1,9 @@
-"""Extractive answering: pick the sentences of the retrieved passages that best answer a question.
+"""Extractive answering: the sentences an answer quotes, and the first way Cited chose them.
 
-A sentence's score blends meaning and wording:
+``Candidate`` and ``Selection`` are what every answer step hands to the citations. The learned step
+(``service/answering/learned_selection.py``) is the default; ``FormulaSelector`` here is the scorer
+Cited shipped before it (``CITED_ANSWER_STEP=formula``), kept so ``cited bench answers`` can compare
+the two in one run. A sentence's score blends meaning and wording:
 
     score = 0.7 * cosine(question, sentence) + 0.3 * coverage(question, sentence)
 
@@ -51,6 +54,7 @@ class Selection:
 
     chosen: list[Candidate]
     best_score: float  # of every candidate, chosen or not; -1.0 when there was none
+    answered: bool  # False: the step abstains (``chosen`` is still what it would have quoted)
 
 
 def coverage(question_terms: set[str], sentence: str, context_terms: set[str] = frozenset()) -> float:
@@ -60,10 +64,16 @@ def coverage(question_terms: set[str], sentence: str, context_terms: set[str] = 
     return len(question_terms & (content_terms(sentence) | context_terms)) / len(question_terms)
 
 
-class SentenceSelector:
-    def __init__(self, embed_sentences: Callable[[Sequence[str]], np.ndarray], max_sentences: int) -> None:
+class FormulaSelector:
+    def __init__(
+        self,
+        embed_sentences: Callable[[Sequence[str]], np.ndarray],
+        max_sentences: int,
+        threshold: float,
+    ) -> None:
         self._embed = embed_sentences  # texts -> unit vectors, one row each
         self.max_sentences = max_sentences
+        self.threshold = threshold
 
     def candidates(
         self, question: str, query_vector: np.ndarray, passages: list[ScoredChunk]
@@ -97,7 +107,7 @@ class SentenceSelector:
     def select(self, question: str, query_vector: np.ndarray, passages: list[ScoredChunk]) -> Selection:
         ranked = sorted(self.candidates(question, query_vector, passages), key=lambda c: -c.score)
         if not ranked:
-            return Selection([], -1.0)
+            return Selection([], -1.0, False)
         best = ranked[0].score
         chosen: list[Candidate] = []
         for candidate in ranked:
@@ -106,7 +116,7 @@ class SentenceSelector:
             if any(float(candidate.vector @ c.vector) >= _DUPLICATE_COSINE for c in chosen):
                 continue  # the same sentence again (a repeated caption, a copied paragraph)
             chosen.append(candidate)
-        return Selection(chosen, best)
+        return Selection(chosen, best, best >= self.threshold)
 
 
 def extend_list(passage_text: str, sentence: SentenceSpan) -> SentenceSpan:

@@ -1,0 +1,55 @@
+"""``cited train``: fit the models Cited ships, reproducibly, from ``../shared`` and ``evals/data``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.errors import CommandError
+from cli.options import get_settings
+
+train = typer.Typer(help="Fit the models Cited ships (never on the golden set).", no_args_is_help=True)
+
+
+@train.command("answers")
+def train_answers(
+    dataset: Annotated[
+        Path, typer.Option(help="A SQuAD 2.0 slice: questions.jsonl and corpus/ (squad2-dev/README.md).")
+    ] = Path("../shared/benchmarks/squad2-dev"),
+    corpus: Annotated[Path, typer.Option(help="The documents the dev questions are about.")] = Path("corpus"),
+    questions: Annotated[
+        Path, typer.Option(help="Dev questions (JSONL, as evals/data/dev_questions.jsonl).")
+    ] = Path("evals/data/dev_questions.jsonl"),
+    out: Annotated[Path | None, typer.Option(help="Where the model goes (default: the shipped one).")] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Fit the learned answer step on SQuAD 2.0 articles and the dev questions; every choice by
+    cross-validation grouped by article or document. Writes the model and reports/answer-model.md."""
+    from evals.answer_model_report import write_report
+    from evals.answer_training import collect, fit
+    from evals.questions import GOLDEN_QUESTIONS, load
+    from evals.squad import SquadDatasetError, load_questions
+    from service.answering.answer_model import MODEL_PATH
+
+    if questions.resolve() == GOLDEN_QUESTIONS.resolve():
+        raise CommandError("the golden set only reports; fit on evals/data/dev_questions.jsonl")
+    if not questions.is_file():
+        raise CommandError(f"{questions} is not a file; pass --questions evals/data/dev_questions.jsonl")
+    if not corpus.is_dir():
+        raise CommandError(
+            f"{corpus} is not a folder; pass --corpus with the documents the questions are about"
+        )
+    try:
+        squad = load_questions(dataset)
+    except SquadDatasetError as exc:
+        raise CommandError(str(exc)) from exc
+    asked = collect(get_settings(), dataset, squad, corpus, load(questions))
+    model = fit(asked)
+    model.save(out or MODEL_PATH)
+    report = write_report(model, reports)
+    typer.echo(
+        f"model: {out or MODEL_PATH} (grouped CV accuracy {model.about['grouped_cv_accuracy']}, "
+        f"threshold {model.threshold}); report: {report}"
+    )

@@ -1,0 +1,158 @@
+"""The learned answer step: every span of the retrieved passages that could be quoted is scored by
+the fitted model (``answer_model.py``) on the features of ``answer_features.py``; the best span
+answers when its probability clears the model's threshold, and spans nearly as probable join it.
+
+Headings are never quoted on their own: they are the context of the spans under them. The one
+exception is a list: "What are the three Cs?" is answered by the document's sibling numbered
+headings "1. Communication", "2. Connecting", "3. Commitment", quoted together. A question that
+asks for a number ("how many") is never answered by a span without one. Span vectors
+come from the store (pooled at ingest, ``cited/span_vectors.py``); only spans without one (past
+the encoder's window, or from a store written before span vectors) are embedded here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+from cited import span_vectors
+from cited.chunks import Chunk, ScoredChunk
+from cited.sentences import SentenceSpan
+from cited.structure import TaggedSpan, passage_spans
+from cited.text_features import asked_count, expected_answer_type
+from service.answering.answer_features import FEATURES, CandidateSpan, feature_rows
+from service.answering.answer_model import AnswerModel
+from service.answering.extractive import Candidate, Selection
+
+_MIN_WORDS = 4  # shorter spans are labels ("Supporting medical services" is 3), not answers
+_DUPLICATE_COSINE = 0.95
+
+
+class LearnedSelector:
+    def __init__(
+        self,
+        model: Callable[[], AnswerModel],
+        embed_sentences: Callable[[Sequence[str]], np.ndarray],
+        idf_of: Callable[[Iterable[str]], dict[str, float]],
+        corpus_size: Callable[[], int],
+        max_sentences: int,
+        dimension: int = 384,
+        document_chunks: Callable[[str], list[Chunk]] | None = None,
+    ) -> None:
+        self._model = model  # loaded on first use: computing features (to fit one) needs none
+        self._embed = embed_sentences
+        self._idf_of = idf_of
+        self._corpus_size = corpus_size
+        self.max_sentences = max_sentences
+        self.dimension = dimension
+        self._document_chunks = document_chunks  # a version's chunks: where sibling headings are
+
+    def candidate_spans(self, passages: list[ScoredChunk]) -> list[CandidateSpan]:
+        found: list[tuple[ScoredChunk, int, object, np.ndarray]] = []
+        missing: list[int] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, passage in enumerate(passages, 1):  # best first: an overlap keeps the better copy
+            chunk = passage.chunk
+            spans = passage_spans(chunk)
+            stored = span_vectors.decode(chunk.span_vectors, self.dimension) if chunk.span_vectors else None
+            if stored is not None and len(stored) != len(spans):
+                stored = None  # tagged by other rules than these: embed here
+            for i, span in enumerate(spans):
+                key = (chunk.document_id, chunk.start + span.start)
+                if span.kind == "heading" or len(span.text.split()) < _MIN_WORDS or key in seen:
+                    continue
+                seen.add(key)
+                vector = stored[i] if stored is not None else np.full(self.dimension, np.nan)
+                if np.isnan(vector).any():
+                    missing.append(len(found))
+                found.append((passage, rank, span, vector))
+        if missing:
+            fresh = self._embed([found[i][2].text for i in missing])  # type: ignore[attr-defined]
+            for i, vector in zip(missing, fresh, strict=True):
+                found[i] = (*found[i][:3], vector)
+        return [CandidateSpan(p, r, s, v) for p, r, s, v in found]  # type: ignore[arg-type]
+
+    def features(
+        self, question: str, query_vector: np.ndarray, passages: list[ScoredChunk]
+    ) -> tuple[list[CandidateSpan], np.ndarray]:
+        candidates = self.candidate_spans(passages)
+        n = max(self._corpus_size(), 1)
+        rows = feature_rows(
+            question,
+            expected_answer_type(question),
+            query_vector,
+            candidates,
+            self._idf_of,
+            math.log1p((n + 0.5) / 0.5),
+        )
+        return candidates, rows
+
+    def select(self, question: str, query_vector: np.ndarray, passages: list[ScoredChunk]) -> Selection:
+        listed = self.numbered_list(question, passages)
+        if listed:
+            return Selection(listed, 1.0, True)
+        candidates, rows = self.features(question, query_vector, passages)
+        model = self._model()
+        probabilities = typed(expected_answer_type(question), rows, model.probabilities(rows))
+        return choose(candidates, probabilities, model, self.max_sentences)
+
+    def numbered_list(self, question: str, passages: list[ScoredChunk]) -> list[Candidate]:
+        """For "what are the N ...?": N sibling numbered headings, 1 to N, of the document of the
+        best-ranked passage (the one retrieval judged the question is about), each quoted from its
+        own passage. Empty when that document has no such run; the spans are scored as usual then."""
+        count = asked_count(question)
+        if count is None or count < 2 or self._document_chunks is None or not passages:
+            return []
+        if expected_answer_type(question) != "list":
+            return []
+        headings: dict[int, tuple[Chunk, TaggedSpan]] = {}
+        for chunk in sorted(self._document_chunks(passages[0].chunk.version), key=lambda c: c.index):
+            for span in passage_spans(chunk):
+                if span.kind == "heading" and span.number:
+                    headings.setdefault(chunk.start + span.start, (chunk, span))
+        run = [headings[k] for k in sorted(headings)]
+        for first in range(len(run)):
+            numbers = [span.number for _, span in run[first : first + count + 1]]
+            if numbers[:count] == list(range(1, count + 1)) and numbers[count:] != [count + 1]:
+                return [
+                    Candidate(
+                        ScoredChunk(chunk, 0.0),
+                        SentenceSpan(span.start, span.end, span.text),
+                        1.0,
+                        np.zeros(self.dimension, dtype=np.float32),
+                    )
+                    for chunk, span in run[first : first + count]
+                ]
+        return []
+
+
+_TYPE_MATCH = FEATURES.index("type_match")
+
+
+def typed(kind: str, rows: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """A "how many" or "how much" is never answered by a span that gives no number."""
+    if kind != "number" or not len(rows):
+        return probabilities
+    return np.where(rows[:, _TYPE_MATCH] > 0, probabilities, 0.0)
+
+
+def choose(
+    candidates: Sequence[CandidateSpan], probabilities: np.ndarray, model: AnswerModel, max_sentences: int
+) -> Selection:
+    """The best span, and the spans nearly as probable, as the answer (or the abstention)."""
+    if not len(candidates) or not probabilities.max() > 0:
+        return Selection([], -1.0, False)
+    order = np.argsort(-probabilities, kind="stable")
+    best = float(probabilities[order[0]])
+    chosen: list[Candidate] = []
+    for i in order:
+        c, p = candidates[i], float(probabilities[i])
+        if len(chosen) == max_sentences or p < best * model.companion_ratio:
+            break
+        if any(float(c.vector @ other.vector) >= _DUPLICATE_COSINE for other in chosen):
+            continue
+        sentence = SentenceSpan(c.span.start, c.span.end, c.span.text)
+        chosen.append(Candidate(c.passage, sentence, p, c.vector))
+    return Selection(chosen, best, best >= model.threshold)

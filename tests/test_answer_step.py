@@ -1,0 +1,174 @@
+"""The learned answer step on hand-made passages: structure tagging, headings that never answer
+alone, a "how many" with no number, lists under headings; span vectors pooled at ingest and read
+back instead of embedding sentences per question; the committed model and the command that fits it."""
+
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cited import span_vectors
+from cited.chunks import Chunk, ScoredChunk
+from cited.embedding import Embedder
+from cited.settings import Settings
+from cited.store import open_store
+from cited.structure import passage_spans, tag_spans
+from ingest.sync import Ingestor
+from service.answering.answer_model import AnswerModel, AnswerModelError, shipped_model
+from service.answering.answer_types import AskRequest
+from service.answering.answers import AnswerService
+from service.answering.citations import cite
+from service.answering.learned_selection import LearnedSelector
+from tests.conftest import invoke_cited
+
+HR_DOCUMENT = """Alibaba's HR strategy during the crisis
+
+The HR team came out with a 3C strategy to support the businesses during the outbreak.
+
+1. Communication
+
+The HR team worked with the communication team to start a daily video programme for all staff.
+
+2. Connecting
+
+Employees all over the world sent kind and positive messages to colleagues in Hubei.
+
+3. Commitment
+
+Jack Ma recorded a video message to inspire the HR teams to keep performing in hard times.
+"""
+
+
+def passage(text: str, doc: str = "d1", index: int = 0, start: int = 0, score: float = 1.0) -> ScoredChunk:
+    chunk = Chunk(
+        f"{doc}-p-{index:05d}",
+        doc,
+        "Staff handbook",
+        f"{doc}.txt",
+        text,
+        start,
+        start + len(text),
+        index,
+        "p",
+    )
+    return ScoredChunk(chunk, score)
+
+
+def flat_idf(terms: Iterable[str]) -> dict[str, float]:
+    return dict.fromkeys(terms, 3.0)
+
+
+def selector(embedder: Embedder, chunks: list[Chunk] | None = None) -> LearnedSelector:
+    by_version: dict[str, list[Chunk]] = {}
+    for chunk in chunks or []:
+        by_version.setdefault(chunk.version, []).append(chunk)
+    return LearnedSelector(
+        shipped_model, embedder.embed_cached, flat_idf, lambda: 100, 3, embedder.dimension,
+        lambda version: by_version.get(version, []),
+    )  # fmt: skip
+
+
+def test_spans_are_tagged_as_headings_list_items_and_sentences() -> None:
+    spans = tag_spans(HR_DOCUMENT)
+    kinds = {s.text: s.kind for s in spans}
+    assert kinds["1. Communication"] == "heading" and kinds["3. Commitment"] == "heading"
+    assert kinds[
+        "The HR team came out with a 3C strategy to support the businesses during the outbreak."
+    ] == ("sentence")
+    under = next(s for s in spans if s.text.startswith("Employees all over"))
+    assert under.heading == "2. Connecting"
+    assert all(HR_DOCUMENT[s.start : s.end] == s.text for s in spans)
+    listed = tag_spans(
+        "The group had four focus areas:\n\n– Medical care\n\n– Daily life of people\n\nAfter."
+    )
+    assert [s.kind for s in listed] == ["sentence", "list_item", "list_item", "sentence"]
+    assert [s.text for s in listed][1:3] == ["Medical care", "Daily life of people"]
+    markdown = tag_spans("# Remote work policy\n\nStaff may work from home two days a week.", markdown=True)
+    assert markdown[0].kind == "heading" and markdown[0].text == "Remote work policy"
+    assert markdown[1].heading == "Remote work policy"
+
+
+def test_a_heading_never_answers_alone(embedder: Embedder) -> None:
+    text = (
+        "Employee wellbeing programme\n\n"
+        "Each team has a budget for its own events, paid from the central fund once a quarter."
+    )
+    question = "What is the employee wellbeing programme?"
+    selection = selector(embedder).select(question, embedder.embed_query(question), [passage(text)])
+    assert selection.chosen, "the sentence under the heading is a candidate"
+    assert all(c.sentence.text != "Employee wellbeing programme" for c in selection.chosen)
+    assert all(c.sentence.text.startswith("Each team") for c in selection.chosen)
+
+
+def test_how_many_with_no_number_in_the_passages_abstains(embedder: Embedder) -> None:
+    text = (
+        "Employees in Hubei received video messages from colleagues all over the world. "
+        "The HR team dispatched medical supplies to every employee in Hubei during the outbreak."
+    )
+    question = "How many employees work in Hubei?"
+    chosen = selector(embedder).select(question, embedder.embed_query(question), [passage(text)])
+    assert not chosen.answered
+    counted = text + " Alibaba had 1,200 employees working in Hubei at the time."
+    answered = selector(embedder).select(question, embedder.embed_query(question), [passage(counted)])
+    assert "1,200" in answered.chosen[0].sentence.text  # the span that gives a number is the best one
+
+
+def test_a_list_under_numbered_headings_is_answered_with_the_headings(embedder: Embedder) -> None:
+    # The document is cut into three passages, as a chunker would; retrieval found only the second.
+    cuts = [0, HR_DOCUMENT.index("2. Connecting"), HR_DOCUMENT.index("3. Commitment"), len(HR_DOCUMENT)]
+    chunks = [
+        passage(HR_DOCUMENT[a:b], index=i, start=a).chunk for i, (a, b) in enumerate(itertools.pairwise(cuts))
+    ]
+    question = "What are the three Cs of the HR strategy?"
+    selection = selector(embedder, chunks).select(
+        question, embedder.embed_query(question), [ScoredChunk(chunks[1], 1.0)]
+    )
+    assert selection.answered
+    answer = cite(selection.chosen)
+    assert answer.answer == "1. Communication [1] 2. Connecting [2] 3. Commitment [3]"
+    for citation in answer.citations:  # the citation contract: each quote lies in its passage
+        assert citation.quote in citation.passage.chunk.text
+    # A list that does not run 1 to N is not offered as the list.
+    two = selector(embedder, chunks).numbered_list("What are the four Cs?", [ScoredChunk(chunks[1], 1.0)])
+    assert two == []
+
+
+def test_span_vectors_are_pooled_at_ingest_and_answering_reads_them(
+    make_settings, corpus: Path, embedder: Embedder
+) -> None:  # type: ignore[no-untyped-def]
+    settings: Settings = make_settings()
+    store = open_store(settings)
+    assert Ingestor(settings, embedder, store).run(corpus).ok
+    chunk = next(iter(store.fetch(store.version_chunks({c.version for c in _some(store)})).values()))
+    stored = span_vectors.decode(chunk.span_vectors, embedder.dimension)
+    assert len(stored) == len(passage_spans(chunk))
+    alone = embedder.embed([s.text for s in passage_spans(chunk)])
+    agree = np.nansum(stored * alone, axis=1)[~np.isnan(stored).any(axis=1)]
+    assert agree.min() > 0.3  # the same sentences, read in context: close, not identical
+    service = AnswerService.from_settings(settings, embedder)
+    embedder.forget()
+    response = service.ask(AskRequest(question="Which platform hosted the online karaoke?"))
+    assert not response.abstained and "DingTalk" in response.answer
+    assert len(embedder._cache) == 0  # no sentence was embedded at question time
+
+
+def _some(store) -> list[Chunk]:  # type: ignore[no-untyped-def]
+    got = store._collection.get(limit=1, include=["documents", "metadatas"])
+    return [Chunk.from_record(got["ids"][0], got["documents"][0], got["metadatas"][0])]
+
+
+def test_the_committed_model_loads_and_a_stale_one_is_refused(tmp_path: Path) -> None:
+    model = shipped_model()
+    assert 0 < model.threshold < 1 and len(model.coefficients) == len(model.features)
+    assert model.about["fitted_by"] == "cited train answers"
+    stale = AnswerModel(("dense",), (0.0,), (1.0,), (1.0,), 0.0, 0.5, 0.5)
+    stale.save(tmp_path / "model.json")
+    with pytest.raises(AnswerModelError, match="cited train answers"):
+        AnswerModel.load(tmp_path / "model.json")
+
+
+def test_training_refuses_the_golden_set() -> None:
+    run = invoke_cited("train", "answers", "--questions", "evals/data/golden.jsonl")
+    assert run.returncode == 2 and "the golden set only reports" in run.stderr
