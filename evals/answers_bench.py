@@ -122,12 +122,15 @@ def run(
     """Ingest the articles ``questions`` are about (read in place), ask them all, fit the learned
     step out of sample, write the reports."""
     articles = sorted({q.article for q in questions})
+    files = [dataset / "corpus" / f"{a}.txt" for a in articles]
+    # First, while the process holds nothing else: as a `cited ingest` process would run.
+    overhead = span_vector_overhead(files, dataset / "corpus", settings, ingest_runs) if ingest_runs else None
     with tempfile.TemporaryDirectory(prefix="cited-answers-") as folder:
         started = time.perf_counter()
         service = ingest_into(
             Path(folder) / "squad",
             dataset / "corpus",
-            [dataset / "corpus" / f"{a}.txt" for a in articles],
+            files,
             settings,
         )
         ingest_seconds = time.perf_counter() - started
@@ -135,8 +138,6 @@ def run(
         dev_files = sorted(p for p in corpus.iterdir() if p.is_file())
         dev = ask_dev(ingest_into(Path(folder) / "dev", corpus, dev_files, settings), dev_questions)
     learned = out_of_sample(asked, dev)
-    files = [dataset / "corpus" / f"{a}.txt" for a in articles]
-    overhead = span_vector_overhead(files, dataset / "corpus", settings, ingest_runs) if ingest_runs else None
     result: dict[str, object] = {
         "dataset": dataset.name,
         "questions": len(asked),
