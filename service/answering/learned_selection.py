@@ -50,7 +50,7 @@ class LearnedSelector:
         self._document_chunks = document_chunks  # a version's chunks: where sibling headings are
 
     def candidate_spans(self, passages: list[ScoredChunk]) -> list[CandidateSpan]:
-        found: list[tuple[ScoredChunk, int, object, np.ndarray]] = []
+        found: list[tuple[ScoredChunk, int, TaggedSpan, np.ndarray]] = []
         missing: list[int] = []
         seen: set[tuple[str, int]] = set()
         for rank, passage in enumerate(passages, 1):  # best first: an overlap keeps the better copy
@@ -69,10 +69,10 @@ class LearnedSelector:
                     missing.append(len(found))
                 found.append((passage, rank, span, vector))
         if missing:
-            fresh = self._embed([found[i][2].text for i in missing])  # type: ignore[attr-defined]
+            fresh = self._embed([found[i][2].text for i in missing])
             for i, vector in zip(missing, fresh, strict=True):
-                found[i] = (*found[i][:3], vector)
-        return [CandidateSpan(p, r, s, v) for p, r, s, v in found]  # type: ignore[arg-type]
+                found[i] = (found[i][0], found[i][1], found[i][2], vector)
+        return [CandidateSpan(p, r, s, v) for p, r, s, v in found]
 
     def features(
         self, question: str, query_vector: np.ndarray, passages: list[ScoredChunk]
