@@ -22,7 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -305,13 +305,8 @@ def fit(asked: Sequence[AskedQuestion], calibrate_on: str = "dev", folds: int = 
     held-out SQuAD article's model on the other articles.
     """
     choice = choose(asked, calibrate_on, folds)
-    model = _fit_logistic(asked, choice.c, choice.dev_weight)
-    return AnswerModel(
-        features=model.features,
-        mean=model.mean,
-        scale=model.scale,
-        coefficients=model.coefficients,
-        intercept=model.intercept,
+    return replace(
+        _fit_logistic(asked, choice.c, choice.dev_weight),
         threshold=choice.threshold,
         companion_ratio=choice.companion_ratio,
         about={
