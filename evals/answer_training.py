@@ -39,6 +39,7 @@ from service.answering.answer_features import FEATURES
 from service.answering.answer_model import AnswerModel
 from service.answering.answers import AnswerService
 from service.answering.extractive import Selection
+from service.answering.learned_selection import quoted as quoted_spans
 from service.answering.learned_selection import typed
 
 # The choices cross-validation picks from.
@@ -46,7 +47,6 @@ REGULARISATION = (0.1, 1.0)  # scikit-learn's C
 DEV_WEIGHTS = (1.0, 10.0)  # a dev question's rows weigh this many SQuAD ones
 THRESHOLDS = tuple(round(x, 3) for x in np.arange(0.05, 0.951, 0.025))
 COMPANION_RATIOS = (0.5, 0.7, 0.9, 1.01)  # 1.01: the best span alone
-_MAX_SENTENCES = 3
 
 
 @dataclass
@@ -221,18 +221,7 @@ def right(question: AskedQuestion, probabilities: np.ndarray, threshold: float, 
 
 def quoted(question: AskedQuestion, probabilities: np.ndarray, ratio: float) -> list[int]:
     """The spans ``learned_selection.choose`` would quote (by index), whether or not it answers."""
-    if not len(probabilities):
-        return []
-    order = np.argsort(-probabilities, kind="stable")
-    best = float(probabilities[order[0]])
-    chosen: list[int] = []
-    for i in order:
-        if len(chosen) == _MAX_SENTENCES or probabilities[i] < best * ratio:
-            break
-        if any(float(question.vectors[i] @ question.vectors[j]) >= 0.95 for j in chosen):
-            continue
-        chosen.append(int(i))
-    return chosen
+    return quoted_spans(question.vectors, probabilities, ratio, Settings().max_answer_sentences)
 
 
 def accuracy(

@@ -29,9 +29,9 @@ from cited.text_features import content_terms
 
 DENSE_WEIGHT = 0.7
 LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
-_MIN_WORDS = 4  # shorter "sentences" are headings or list labels, not answers
+MIN_WORDS = 4  # shorter "sentences" are headings or list labels, not answers
 _RELATIVE_MARGIN = 0.12  # a further sentence must score within this of the best one
-_DUPLICATE_COSINE = 0.95
+DUPLICATE_COSINE = 0.95
 _LIST_ITEM_MAX_WORDS = 20
 _LIST_MAX_ITEMS = 8
 # A list item: blank lines, then a line that starts with a bullet or a number ("– ", "2. ", "b) ").
@@ -83,7 +83,7 @@ class FormulaSelector:
         for passage in passages:  # best passage first, so an overlap keeps its better-ranked copy
             for sentence in split_sentences(passage.chunk.text):
                 key = (passage.chunk.document_id, passage.chunk.start + sentence.start)
-                if len(sentence.text.split()) < _MIN_WORDS or key in seen:
+                if len(sentence.text.split()) < MIN_WORDS or key in seen:
                     continue
                 seen.add(key)
                 spans.append((passage, sentence))
@@ -113,7 +113,7 @@ class FormulaSelector:
         for candidate in ranked:
             if len(chosen) == self.max_sentences or candidate.score < best - _RELATIVE_MARGIN:
                 break
-            if any(float(candidate.vector @ c.vector) >= _DUPLICATE_COSINE for c in chosen):
+            if any(float(candidate.vector @ c.vector) >= DUPLICATE_COSINE for c in chosen):
                 continue  # the same sentence again (a repeated caption, a copied paragraph)
             chosen.append(candidate)
         return Selection(chosen, best, best >= self.threshold)

@@ -24,10 +24,7 @@ from cited.structure import TaggedSpan, passage_spans
 from cited.text_features import asked_count, expected_answer_type
 from service.answering.answer_features import FEATURES, CandidateSpan, feature_rows
 from service.answering.answer_model import AnswerModel
-from service.answering.extractive import Candidate, Selection
-
-_MIN_WORDS = 4  # shorter spans are labels ("Supporting medical services" is 3), not answers
-_DUPLICATE_COSINE = 0.95
+from service.answering.extractive import DUPLICATE_COSINE, MIN_WORDS, Candidate, Selection
 
 
 class LearnedSelector:
@@ -61,7 +58,7 @@ class LearnedSelector:
                 stored = None  # tagged by other rules than these: embed here
             for i, span in enumerate(spans):
                 key = (chunk.document_id, chunk.start + span.start)
-                if span.kind == "heading" or len(span.text.split()) < _MIN_WORDS or key in seen:
+                if span.kind == "heading" or len(span.text.split()) < MIN_WORDS or key in seen:
                     continue
                 seen.add(key)
                 vector = stored[i] if stored is not None else np.full(self.dimension, np.nan)
@@ -138,21 +135,36 @@ def typed(kind: str, rows: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     return np.where(rows[:, _TYPE_MATCH] > 0, probabilities, 0.0)
 
 
+def quoted(vectors: np.ndarray, probabilities: np.ndarray, ratio: float, max_sentences: int) -> list[int]:
+    """Indices of the spans to quote, best first: the most probable one, and those at ``ratio`` of
+    its probability or more, up to ``max_sentences``, near-duplicates dropped."""
+    if not len(probabilities):
+        return []
+    order = np.argsort(-probabilities, kind="stable")
+    best = float(probabilities[order[0]])
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == max_sentences or probabilities[i] < best * ratio:
+            break
+        if any(float(vectors[i] @ vectors[j]) >= DUPLICATE_COSINE for j in chosen):
+            continue  # the same sentence again (a repeated caption, a copied paragraph)
+        chosen.append(int(i))
+    return chosen
+
+
 def choose(
     candidates: Sequence[CandidateSpan], probabilities: np.ndarray, model: AnswerModel, max_sentences: int
 ) -> Selection:
     """The best span, and the spans nearly as probable, as the answer (or the abstention)."""
     if not len(candidates) or not probabilities.max() > 0:
         return Selection([], -1.0, False)
-    order = np.argsort(-probabilities, kind="stable")
-    best = float(probabilities[order[0]])
-    chosen: list[Candidate] = []
-    for i in order:
-        c, p = candidates[i], float(probabilities[i])
-        if len(chosen) == max_sentences or p < best * model.companion_ratio:
-            break
-        if any(float(c.vector @ other.vector) >= _DUPLICATE_COSINE for other in chosen):
-            continue
-        sentence = SentenceSpan(c.span.start, c.span.end, c.span.text)
-        chosen.append(Candidate(c.passage, sentence, p, c.vector))
+    vectors = np.asarray([c.vector for c in candidates])
+    chosen = [
+        Candidate(
+            c.passage, SentenceSpan(c.span.start, c.span.end, c.span.text), float(probabilities[i]), c.vector
+        )
+        for i in quoted(vectors, probabilities, model.companion_ratio, max_sentences)
+        for c in (candidates[i],)
+    ]
+    best = float(probabilities.max())
     return Selection(chosen, best, best >= model.threshold)
