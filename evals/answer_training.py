@@ -45,6 +45,8 @@ from service.answering.learned_selection import typed
 # The choices cross-validation picks from.
 REGULARISATION = (0.1, 1.0)  # scikit-learn's C
 DEV_WEIGHTS = (1.0, 10.0)  # a dev question's rows weigh this many SQuAD ones
+# The service's default; read once, as this runs millions of times while choosing.
+_MAX_SENTENCES: int = Settings.model_fields["max_answer_sentences"].default
 THRESHOLDS = tuple(round(x, 3) for x in np.arange(0.05, 0.951, 0.025))
 COMPANION_RATIOS = (0.5, 0.7, 0.9, 1.01)  # 1.01: the best span alone
 
@@ -221,7 +223,7 @@ def right(question: AskedQuestion, probabilities: np.ndarray, threshold: float, 
 
 def quoted(question: AskedQuestion, probabilities: np.ndarray, ratio: float) -> list[int]:
     """The spans ``learned_selection.choose`` would quote (by index), whether or not it answers."""
-    return quoted_spans(question.vectors, probabilities, ratio, Settings().max_answer_sentences)
+    return quoted_spans(question.vectors, probabilities, ratio, _MAX_SENTENCES)
 
 
 def accuracy(
