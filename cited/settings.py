@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Off by default: on SciFact e5 adds 0.001 nDCG@10 (test queries) but multiplies the ingest time by
@@ -125,13 +125,50 @@ class Settings(BaseSettings):
         ),
     )
 
-    # Evaluation: an optional second support judge, any OpenAI-compatible chat endpoint.
-    judge_url: str | None = Field(
+    # Generated answers. none: answers are quoted from the passages (the default). local: the
+    # packaged SmolLM2-135M-Instruct, in-process (weak; it makes the whole path run anywhere).
+    # openai: any OpenAI-compatible chat endpoint (vLLM, Ollama, llama.cpp server, LM Studio, ...).
+    # Every generated sentence is verified against the passages it cites before anyone sees it.
+    llm: Literal["none", "local", "openai"] = Field(
+        "none", description="none (quoted answers), local (packaged SmolLM2) or openai (an endpoint)."
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible API, ending in /v1 (CITED_LLM=openai)."
+    )
+    llm_model: str | None = Field(None, description="Model name sent to that endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for that endpoint, if any.")
+    llm_timeout_s: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the endpoint.")
+    llm_retries: int = Field(
+        2, ge=0, le=10, description="Retries, with exponential backoff, on connection errors, 429 and 5xx."
+    )
+    llm_max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens a generated answer may take.")
+    llm_threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads of the local model (default: llama.cpp's choice)."
+    )
+    # The verifier's support check (cited/support.py): word coverage and MiniLM similarity of a
+    # generated sentence to its cited passages. Chosen by `cited eval verifier` on
+    # evals/data/support_pairs.jsonl for the operating point (withhold unsupported
+    # sentences first); reports/verifier.md reports it on sentences it was never fitted on.
+    verify_weight: float = Field(
+        0.25, ge=0, le=1, description="Weight of word coverage in the support score."
+    )
+    verify_threshold: float = Field(
+        0.55, ge=0, le=1, description="Support score below which a generated sentence is withheld."
+    )
+
+    # Evaluation: an optional second support judge, any OpenAI-compatible chat endpoint. Named as
+    # the language model's settings are (CITED_JUDGE_BASE_URL like CITED_LLM_BASE_URL).
+    judge_base_url: str | None = Field(
         None,
-        description="Base URL of an OpenAI-compatible API (ending in /v1), for `cited eval --judge chat`.",
+        validation_alias=AliasChoices("CITED_JUDGE_BASE_URL", "CITED_JUDGE_URL", "judge_base_url"),
+        description=(
+            "Base URL of an OpenAI-compatible API (ending in /v1), for `cited eval --judge chat`. "
+            "CITED_JUDGE_URL, its earlier name, is still read."
+        ),
     )
     judge_model: str | None = Field(None, description="Model name to send to that endpoint.")
     judge_api_key: SecretStr | None = Field(None, description="Bearer key for that endpoint, if any.")
+    judge_timeout_s: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the judge.")
 
     # Serving
     host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")
@@ -149,6 +186,15 @@ class Settings(BaseSettings):
                 f"{value!r} is not a rate limit; write it like '120/minute' or '10/second'"
             ) from None
         return value
+
+    @model_validator(mode="after")
+    def _llm_endpoint_named(self) -> "Settings":
+        if self.llm == "openai" and not (self.llm_base_url and self.llm_model):
+            raise ValueError(
+                "CITED_LLM=openai needs CITED_LLM_BASE_URL (the /v1 base, e.g. http://127.0.0.1:11434/v1 "
+                "for Ollama) and CITED_LLM_MODEL"
+            )
+        return self
 
     @property
     def chroma_dir(self) -> Path:

@@ -24,7 +24,8 @@ ConfigOption = Annotated[
 JudgeOption = Annotated[
     str,
     typer.Option(
-        "--judge", help="overlap (deterministic, the default) or chat (CITED_JUDGE_URL, CITED_JUDGE_MODEL)."
+        "--judge",
+        help="overlap (deterministic, the default) or chat (CITED_JUDGE_BASE_URL, CITED_JUDGE_MODEL).",
     ),
 ]
 

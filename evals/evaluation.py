@@ -33,13 +33,15 @@ class JudgeConfigError(Exception):
 def make_judge(kind: JudgeKind, settings: Settings, config: EvalConfig, embedder: Embedder) -> SupportJudge:
     if kind == "overlap":
         return MemoJudge(OverlapJudge(embedder.embed_cached, config.judge))
-    if not settings.judge_url or not settings.judge_model:
+    if not settings.judge_base_url or not settings.judge_model:
         raise JudgeConfigError(
-            "--judge chat needs an OpenAI-compatible endpoint: set CITED_JUDGE_URL (e.g. "
+            "--judge chat needs an OpenAI-compatible endpoint: set CITED_JUDGE_BASE_URL (e.g. "
             "http://127.0.0.1:8080/v1) and CITED_JUDGE_MODEL, and CITED_JUDGE_API_KEY if it wants one"
         )
     key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else None
-    return MemoJudge(ChatJudge(settings.judge_url, settings.judge_model, key))
+    return MemoJudge(
+        ChatJudge(settings.judge_base_url, settings.judge_model, key, settings.judge_timeout_s)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,22 @@
 """Support judges: does a passage (or several, read together) support a claim?
 
-No NLI model ships on PyPI with its weights, so the default judge, :class:`OverlapJudge`, is
-deterministic. A claim is supported when all of these hold:
+:class:`OverlapJudge`, the default, is the deterministic support check of ``cited/support.py``
+(numbers, names, negation, then word coverage and MiniLM similarity against a threshold), the same
+rule the service's verifier applies to generated sentences. Its weight and threshold are fitted by
+``evals/judge_fitting.py`` on ``evals/data/support_pairs.jsonl`` and kept in ``evals/config.toml``;
+``cited eval judge`` reports the accuracy, in-sample and cross-validated.
 
-1. **numbers**: every number in the claim (digits, number words, ordinals such as "23rd") is in the
-   evidence. This catches "January 25th" against "January 23rd".
-2. **names**: every capitalised word of the claim after its first word (names, months, products)
-   is in the evidence. This catches "WeChat" against "DingTalk" and "Wu Yongming" against "Daniel
-   Jiang".
-3. **negation**: the claim and the evidence sentence closest to it in meaning agree on being
-   negated ("not", "never", "n't", ...), which catches "is enough" against "isn't enough".
-4. **score** = ``w * coverage + (1 - w) * similarity`` reaches the threshold. ``coverage`` is the
-   share of the claim's content words (stemmed, no stop words, number words as digits) found in the
-   evidence; ``similarity`` is the best MiniLM cosine between the claim and any one or two adjacent
-   sentences of the evidence.
-
-``w`` and the threshold are fitted by ``evals/judge_fitting.py`` on ``evals/data/support_pairs.jsonl``
-and kept in
-``evals/config.toml``; ``cited eval judge`` reports the accuracy, in-sample and cross-validated.
-What it cannot see: roles swapped between names that both occur ("Judy Tong was CEO"), word order
-("preservation before creation") and contradictions without a negation word. The labelled set holds
-such pairs so its accuracy counts them.
-
-:class:`ChatJudge` asks any OpenAI-compatible chat endpoint instead (``CITED_JUDGE_URL``,
-``CITED_JUDGE_MODEL``).
+:class:`ChatJudge` asks any OpenAI-compatible chat endpoint instead (``CITED_JUDGE_BASE_URL``,
+``CITED_JUDGE_MODEL``), through the same client as generated answers (``cited/language_model.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from itertools import pairwise
+from collections.abc import Sequence
 from typing import Protocol
 
-import httpx
-import numpy as np
-
-from cited.sentences import split_sentences
-from cited.text_features import content_terms, names, negated, numbers, words_for_names
+from cited.language_model import ModelUnavailableError, OpenAIChat
+from cited.support import Embed, SupportFeatures, SupportParams, support_features
 
 
 class SupportJudge(Protocol):
@@ -49,34 +28,17 @@ class SupportJudge(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class JudgeParams:
-    weight: float  # of word coverage; 1 - weight goes to embedding similarity
-    threshold: float
-    negation: bool = True
-
-
-@dataclass(frozen=True)
-class Features:
-    coverage: float
-    similarity: float
-    numbers_ok: bool
-    names_ok: bool
-    negation_ok: bool
-
-    def score(self, weight: float) -> float:
-        return weight * self.coverage + (1 - weight) * self.similarity
-
-    def gates(self, negation: bool) -> bool:
-        return self.numbers_ok and self.names_ok and (self.negation_ok or not negation)
+# The judge's parameters and features are the support check's.
+JudgeParams = SupportParams
+Features = SupportFeatures
 
 
 class OverlapJudge:
-    """The deterministic judge described in the module docstring."""
+    """The deterministic support check of ``cited/support.py``, with the eval's fitted parameters."""
 
     name = "overlap"
 
-    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], params: JudgeParams) -> None:
+    def __init__(self, embed: Embed, params: JudgeParams) -> None:
         self._embed = embed  # texts -> unit vectors; pass Embedder.embed_cached
         self.params = params
         self.description = (
@@ -84,42 +46,13 @@ class OverlapJudge:
         )
 
     def features(self, claim: str, passages: Sequence[str]) -> Features:
-        evidence = "\n".join(passages)
-        claim_terms = content_terms(claim)
-        coverage = len(claim_terms & content_terms(evidence)) / len(claim_terms) if claim_terms else 0.0
-        sentences, windows = _windows(passages)
-        vectors = self._embed([claim, *windows])
-        similarities = vectors[1:] @ vectors[0]
-        best = int(np.argmax(similarities)) if windows else -1
-        # Negation is compared with the closest single sentence: a neighbour's "not" says nothing.
-        closest = int(np.argmax(similarities[: len(sentences)])) if sentences else -1
-        evidence_words = words_for_names(evidence)
-        return Features(
-            coverage=coverage,
-            similarity=float(similarities[best]) if best >= 0 else 0.0,
-            numbers_ok=numbers(claim) <= numbers(evidence),
-            names_ok=all(n.lower() in evidence_words for n in names(claim)),
-            negation_ok=closest >= 0 and negated(claim) == negated(sentences[closest]),
-        )
+        return support_features(claim, passages, self._embed)
 
     def decide(self, features: Features) -> bool:
-        p = self.params
-        return features.gates(p.negation) and features.score(p.weight) >= p.threshold
+        return features.supported(self.params)
 
     def supports(self, claim: str, passages: Sequence[str]) -> bool:
         return self.decide(self.features(claim, passages))
-
-
-def _windows(passages: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The evidence's sentences, and the windows compared with a claim: those sentences followed
-    by each pair of neighbouring sentences (a claim may join two)."""
-    sentences: list[str] = []
-    pairs: list[str] = []
-    for passage in passages:
-        own = [s.text for s in split_sentences(passage)]
-        sentences += own
-        pairs += [f"{a} {b}" for a, b in pairwise(own)]
-    return sentences, sentences + pairs
 
 
 class JudgeUnavailableError(Exception):
@@ -144,43 +77,20 @@ class ChatJudge:
     def __init__(
         self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 60.0
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.description = f"chat ({model} at {self.base_url})"
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+        self._chat = OpenAIChat(base_url, model, api_key, timeout_s, retries=2, role="judge")
+        self.description = f"chat ({self._chat.name})"
         self.unparsed = 0
         self.calls = 0
 
     def supports(self, claim: str, passages: Sequence[str]) -> bool:
-        url = f"{self.base_url}/chat/completions"
-        body = {
-            "model": self.model,
-            "temperature": 0,
-            "max_tokens": 4,
-            "messages": [
-                {"role": "system", "content": "You check whether a passage supports a claim."},
-                {"role": "user", "content": _PROMPT.format(evidence="\n\n".join(passages), claim=claim)},
-            ],
-        }
+        messages = [
+            {"role": "system", "content": "You check whether a passage supports a claim."},
+            {"role": "user", "content": _PROMPT.format(evidence="\n\n".join(passages), claim=claim)},
+        ]
         try:
-            response = self._client.post(url, json=body)
-            response.raise_for_status()
-            reply = str(response.json()["choices"][0]["message"]["content"])
-        except httpx.HTTPStatusError as error:
-            raise JudgeUnavailableError(
-                f"the judge at {url} answered HTTP {error.response.status_code}: "
-                f"{error.response.text[:200]}; check CITED_JUDGE_URL and CITED_JUDGE_MODEL"
-            ) from None
-        except httpx.HTTPError as error:
-            raise JudgeUnavailableError(
-                f"cannot reach the judge at {url} ({error.__class__.__name__}); "
-                "check that the server runs and CITED_JUDGE_URL points at its /v1 base"
-            ) from None
-        except (KeyError, IndexError, TypeError, ValueError):
-            raise JudgeUnavailableError(
-                f"the judge at {url} did not answer in the OpenAI chat format"
-            ) from None
+            reply = self._chat.complete(messages, max_tokens=4)
+        except ModelUnavailableError as error:
+            raise JudgeUnavailableError(str(error).replace("the language model", "the judge")) from None
         self.calls += 1
         word = reply.strip().lstrip("*\"' ").lower()
         if word.startswith("yes"):

@@ -51,7 +51,7 @@ def calibrate_judge(
         verdicts = [judge_.supports(p.claim, p.passages) for p in pairs]
         inner = getattr(judge_, "judge", judge_)
         result["configured"] = {
-            "params": {"url": settings.judge_url, "model": settings.judge_model},
+            "params": {"url": settings.judge_base_url, "model": settings.judge_model},
             **asdict(score_verdicts(pairs, verdicts)),
             "unparsed_replies": getattr(inner, "unparsed", 0),
         }

@@ -6,8 +6,10 @@ only the caller's groups: the page cannot be used to get round a limit the API e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from service.answering.answer_types import AskRequest, AskResponse, DocumentInfo
-from service.answering.answers import AnswerService
+from service.answering.answers import AnswerEvent, AnswerService
 from service.callers import Caller
 from service.rate_limit import RateLimit
 
@@ -22,6 +24,11 @@ class Asking:
         documents the caller may read."""
         self.rate_limit.hit(caller.rate_key)
         return self.answers.ask(request, caller.groups)
+
+    def answer_events(self, request: AskRequest, caller: Caller) -> Iterator[AnswerEvent]:
+        """The same answer as :meth:`ask`, as events (``service/streaming.py``), counted the same."""
+        self.rate_limit.hit(caller.rate_key)
+        return self.answers.answer_events(request, caller.groups)
 
     def documents(self, caller: Caller) -> list[DocumentInfo]:
         """The documents the caller may read (not counted: the page loads them on every visit)."""

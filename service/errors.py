@@ -26,7 +26,8 @@ _FIELD_HINTS = {
     "string_pattern_mismatch": "must contain a question, not only whitespace",
     "string_too_long": f"must be at most {MAX_QUESTION_CHARS} characters; shorten it",
     "extra_forbidden": (
-        "is not a known field (the fields are `question`, `top_k`, `documents` and `include_retrieved`)"
+        "is not a known field (the fields are `question`, `top_k`, `documents`, `include_retrieved`, "
+        "`mode` and `stream`)"
     ),
     "list_type": "must be a list of document ids, as GET /documents lists them",
     "too_short": "must list at least one document id; leave the field out to search every document",

@@ -117,4 +117,4 @@ def test_the_chat_judge_without_an_endpoint_exits_2_naming_the_settings(tmp_path
         cwd=ROOT, env={k: None for k in os.environ if k.startswith("CITED_JUDGE")},
     )  # fmt: skip
     assert run.returncode == 2
-    assert "CITED_JUDGE_URL" in run.stderr and "Traceback" not in run.stderr
+    assert "CITED_JUDGE_BASE_URL" in run.stderr and "Traceback" not in run.stderr

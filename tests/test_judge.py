@@ -134,16 +134,16 @@ def test_the_chat_judge_sends_claim_and_passages_and_reads_yes_and_no(endpoint: 
 
     path, headers, body = _Endpoint.seen[0]
     assert path == "/v1/chat/completions"
-    assert headers["Authorization"] == "Bearer k-123"
+    assert {k.lower(): v for k, v in headers.items()}["authorization"] == "Bearer k-123"
     assert body["model"] == "judge-model" and body["temperature"] == 0
     prompt = body["messages"][-1]["content"]  # type: ignore[index]
     assert "Sales rose in May." in prompt and "Costs fell." in prompt and "Claim: Sales rose." in prompt
 
 
 def test_the_chat_judge_names_the_endpoint_when_it_fails(endpoint: str) -> None:
-    _Endpoint.replies = [(500, "boom")]
-    with pytest.raises(JudgeUnavailableError, match=r"answered HTTP 500.*CITED_JUDGE_URL"):
+    _Endpoint.replies = [(500, "boom")] * 3  # the client retries a 5xx twice, backing off
+    with pytest.raises(JudgeUnavailableError, match=r"answered HTTP 500.*CITED_JUDGE_MODEL"):
         ChatJudge(endpoint, "m").supports("a", ["b"])
     closed = f"http://127.0.0.1:{free_port()}/v1"
-    with pytest.raises(JudgeUnavailableError, match="cannot reach the judge at"):
+    with pytest.raises(JudgeUnavailableError, match=r"the judge \(openai .*\) cannot be reached.*_BASE_URL"):
         ChatJudge(closed, "m", timeout_s=5).supports("a", ["b"])

@@ -5,7 +5,7 @@ They are also the models of ``POST /ask`` and ``GET /documents``, with the examp
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -75,6 +75,24 @@ class AskRequest(BaseModel):
         ),
     )
 
+    mode: Literal["quoted", "generated"] | None = Field(
+        None,
+        description=(
+            "quoted: sentences quoted from the passages. generated: a language model answers from the "
+            "passages and every sentence it writes is checked against the passages it cites before "
+            "it is shown (needs CITED_LLM). Default: generated when a language model is configured."
+        ),
+    )
+    stream: bool = Field(
+        False,
+        strict=True,
+        description=(
+            "Answer as server-sent events (text/event-stream): `passages`, then each `sentence` once "
+            "it has passed verification (and each `withheld` one), then `citations` and `done`, or "
+            '`error`. See the README, "Streaming".'
+        ),
+    )
+
     @field_validator("top_k", mode="before")
     @classmethod
     def _whole_number(cls, value: object) -> object:
@@ -135,6 +153,23 @@ class RetrievedPassage(Passage):
     rank: int = Field(..., description="1 for the best passage.")
 
 
+class AnswerSentence(BaseModel):
+    """One generated sentence that passed verification, and where its support is."""
+
+    text: str = Field(..., description="The sentence as shown in `answer`, with its [n] markers.")
+    citations: list[int] = Field(..., description="The `id`s of the citations it cites.")
+    citation: int = Field(..., description="The `id` of the citation holding `quote`.")
+    quote: str = Field(..., description="The span of that citation's `text` that supports it best.")
+    score: float = Field(..., description="Its support score (word coverage and similarity), 0 to 1.")
+
+
+class WithheldSentence(BaseModel):
+    """A generated sentence that failed verification: never part of `answer`."""
+
+    text: str = Field(..., description="The sentence as the model wrote it, markers as in the prompt.")
+    reason: str = Field(..., description="The first check it failed.")
+
+
 class AskResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -175,6 +210,19 @@ class AskResponse(BaseModel):
     retrieved: list[RetrievedPassage] | None = Field(
         None, description="Every retrieved passage, best first; only when `include_retrieved` is true."
     )
+    mode: Literal["quoted", "generated"] = Field(
+        "quoted", description="quoted: sentences of the passages. generated: verified model sentences."
+    )
+    sentences: list[AnswerSentence] | None = Field(
+        None, description="In generated mode, the shown sentences with the quote that supports each."
+    )
+    unsupported: list[WithheldSentence] = Field(
+        [], description="Generated sentences withheld because their cited passages do not back them."
+    )
+    notice: str | None = Field(
+        None, description="Why the generated answer was withheld (the answer is then quoted, or none)."
+    )
+    model: str | None = Field(None, description="The language model that generated, when one did.")
 
 
 class DocumentInfo(BaseModel):

@@ -8,28 +8,35 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
 from cited.chunks import Chunk
 from cited.embedding import Embedder, MultilingualEmbedder, make_embedder
+from cited.language_model import ChatModel, make_chat_model
 from cited.lexical_freshness import LexicalFreshness
 from cited.refusals import RefusalError
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
+from cited.support import SupportParams
 from service.answering.answer_model import shipped_model
 from service.answering.answer_types import (
+    AnswerSentence,
     AskRequest,
     AskResponse,
     Citation,
     DocumentInfo,
     Passage,
     RetrievedPassage,
+    WithheldSentence,
 )
 from service.answering.citations import cite
 from service.answering.extractive import FormulaSelector, Selection
+from service.answering.generated_answers import VerifiedAnswer, generate
 from service.answering.learned_selection import LearnedSelector
 from service.answering.retrieval import Retrieval, Retriever
+from service.answering.verification import Verifier
 
 log = logging.getLogger("cited")
 
@@ -53,6 +60,24 @@ class UnknownDocumentsError(RefusalError):
         self.unknown = unknown
 
 
+class NoLanguageModelError(RefusalError):
+    """A generated answer was asked for, but no language model is configured."""
+
+    def __init__(self) -> None:
+        problem = (
+            'no language model is configured on this server: leave `mode` out (or send "quoted"), '
+            "or start Cited with CITED_LLM=local or CITED_LLM=openai"
+        )
+        super().__init__(
+            422, "no_language_model", f"mode: {problem}", fields=[{"field": "mode", "problem": problem}]
+        )
+
+
+# What ``AnswerService.answer_events`` yields: the retrieved passages first, then each verified
+# generated sentence (shown or withheld), then the response.
+AnswerEvent = list[RetrievedPassage] | AnswerSentence | WithheldSentence | AskResponse
+
+
 class EmptyIndexError(Exception):
     """No document is indexed yet."""
 
@@ -62,12 +87,21 @@ class EmptyIndexError(Exception):
 
 class AnswerService:
     def __init__(
-        self, settings: Settings, embedder: Embedder, store: ChunkStore, retriever: Retriever
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: ChunkStore,
+        retriever: Retriever,
+        chat_model: ChatModel | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.retriever = retriever
+        self.chat_model = chat_model  # None: quoted answers only (CITED_LLM=none)
+        self.verifier = Verifier(
+            embedder.embed_cached, SupportParams(settings.verify_weight, settings.verify_threshold)
+        )
         self.formula = FormulaSelector(
             embedder.embed_cached, settings.max_answer_sentences, settings.abstain_threshold
         )
@@ -91,9 +125,12 @@ class AnswerService:
         return self._learned
 
     @classmethod
-    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> AnswerService:
+    def from_settings(
+        cls, settings: Settings, embedder: Embedder | None = None, chat_model: ChatModel | None = None
+    ) -> AnswerService:
         """The service over the store the settings name; ``embedder`` may be one already loaded
-        (it must be the build ``settings.embedder`` names)."""
+        (it must be the build ``settings.embedder`` names); ``chat_model`` defaults to the backend
+        ``CITED_LLM`` names."""
         embedder = embedder or make_embedder(settings.embedder, settings.embed_batch_size)
         store = open_store(settings)
         lexical = LexicalFreshness(settings, store)
@@ -110,7 +147,8 @@ class AnswerService:
                     store.count() - store.multilingual_count(),
                     store.count(),
                 )
-        return cls(settings, embedder, store, Retriever(settings, embedder, store, lexical, multilingual))
+        retriever = Retriever(settings, embedder, store, lexical, multilingual)
+        return cls(settings, embedder, store, retriever, chat_model or make_chat_model(settings))
 
     def warm_up(self) -> None:
         """Load the models and run them once, before the first request instead of in it."""
@@ -118,6 +156,9 @@ class AnswerService:
         self.embedder.warm_up()
         if self.retriever.multilingual is not None:
             self.retriever.multilingual.embed_query("warm up")
+        warm_up = getattr(self.chat_model, "warm_up", None)
+        if warm_up is not None:
+            warm_up()  # the local model loads here, not in the first question
 
     def version_chunks(self, version: str) -> list[Chunk]:
         """Every chunk of one document version (the reader could already read one of them)."""
@@ -142,7 +183,24 @@ class AnswerService:
 
     def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:
         """Answer from the documents readable by ``groups`` (every one when None: auth off)."""
+        for event in self.answer_events(request, groups):
+            if isinstance(event, AskResponse):
+                return event
+        raise AssertionError("answer_events ends with the response")
+
+    def mode(self, request: AskRequest) -> str:
+        if request.mode == "generated" and self.chat_model is None:
+            raise NoLanguageModelError()
+        return request.mode or ("generated" if self.chat_model is not None else "quoted")
+
+    def answer_events(
+        self, request: AskRequest, groups: frozenset[str] | None = None
+    ) -> Iterator[AnswerEvent]:
+        """The answer as it is made: the retrieved passages (numbered as the model sees them), each
+        generated sentence once verified (shown or withheld), then the response. Closing the
+        iterator stops a generation in progress."""
         started = time.perf_counter()
+        mode = self.mode(request)
         if self.store.count() == 0:
             raise EmptyIndexError()
         timings: dict[str, float] = {}
@@ -162,23 +220,68 @@ class AnswerService:
             request.question, request.top_k or self.settings.top_k, groups, documents
         )
         timings.update(retrieval.timings_ms)
+        retrieved = [
+            RetrievedPassage(rank=rank, **Passage.fields_of(p))
+            for rank, p in enumerate(retrieval.passages, 1)
+        ]
+        yield retrieved
+        generated: VerifiedAnswer | None = None
+        if mode == "generated" and retrieval.passages:
+            assert self.chat_model is not None
+            t = time.perf_counter()
+            generated = VerifiedAnswer(retrieval.passages)
+            for event in generate(
+                self.chat_model, self.verifier, request.question, retrieval.passages,
+                self.settings.llm_max_tokens, generated,
+            ):  # fmt: skip
+                if "first_sentence" not in timings:
+                    timings["first_sentence"] = round((time.perf_counter() - started) * 1000, 2)
+                yield event
+            lap("generate", t)
+            if generated.sentences:
+                lap("total", started)
+                yield AskResponse(
+                    answer=generated.answer,
+                    abstained=False,
+                    citations=generated.citations(),
+                    timings_ms=timings,
+                    retrieved=retrieved if request.include_retrieved else None,
+                    mode="generated",
+                    sentences=generated.sentences,
+                    unsupported=generated.withheld,
+                    model=self.chat_model.name,
+                )
+                return
         t = time.perf_counter()
         selection = self.select(request.question, retrieval)
         abstained = not selection.answered
         cited = cite([] if abstained else selection.chosen)
         lap("select", t)
         lap("total", started)
-        return AskResponse(
+        yield AskResponse(
             answer=NOT_ANSWERED if abstained else cited.answer,
             abstained=abstained,
             citations=[
                 Citation(id=c.id, quote=c.quote, **Passage.fields_of(c.passage)) for c in cited.citations
             ],
             timings_ms=timings,
-            retrieved=[
-                RetrievedPassage(rank=rank, **Passage.fields_of(p))
-                for rank, p in enumerate(retrieval.passages, 1)
-            ]
-            if request.include_retrieved
-            else None,
+            retrieved=retrieved if request.include_retrieved else None,
+            unsupported=generated.withheld if generated else [],
+            notice=withheld_notice(generated, abstained) if generated else None,
+            model=self.chat_model.name if generated and self.chat_model else None,
         )
+
+
+def withheld_notice(generated: VerifiedAnswer, abstained: bool) -> str:
+    then = (
+        "No quoted answer was found either." if abstained else "The answer below is quoted from the passages."
+    )
+    if generated.withheld:
+        count = len(generated.withheld)
+        return (
+            f"The generated answer was withheld: none of its {count} sentence{'s' if count > 1 else ''} "
+            f"is backed by the passage{'s' if count > 1 else ''} it cites (see `unsupported`). {then}"
+        )
+    if generated.refused:
+        return f"The language model found no answer in the passages. {then}"
+    return f"The language model wrote no answer. {then}"

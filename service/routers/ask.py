@@ -1,6 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from service.answering.answer_types import AskRequest, AskResponse
 from service.asking import Asking
@@ -8,6 +10,7 @@ from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller
 from service.dependencies import get_asking
 from service.schemas import ErrorBody
+from service.streaming import events
 
 router = APIRouter(tags=["answers"])
 
@@ -25,16 +28,31 @@ router = APIRouter(tags=["answers"])
                 "The request is invalid, or `documents` names an unknown id; `message` names the field."
             ),
         },
+        502: {"model": ErrorBody, "description": "The language model failed or answered garbage."},
         503: {"model": ErrorBody, "description": "No document is indexed yet: run `cited ingest`."},
+        504: {"model": ErrorBody, "description": "The language model did not answer in time."},
     },
 )
-def ask(
+async def ask(
     request: AskRequest,
+    http: Request,
     asking: Annotated[Asking, Depends(get_asking)],
     caller: Annotated[Caller, Depends(require("ask", counted=False))],
-) -> AskResponse:
+) -> AskResponse | StreamingResponse:
     """The answer is made of sentences quoted from the retrieved passages, each followed by `[n]`,
     the `id` of the citation it comes from. When the documents do not answer, `abstained` is true
     and no citation is returned. Only documents of the caller's groups are searched, and of those only
-    `documents` when given."""
-    return asking.ask(request, caller)
+    `documents` when given.
+
+    With `"stream": true` the answer comes as server-sent events (`text/event-stream`): `passages`,
+    each generated `sentence` once verified (and each `withheld` one), `citations`, then `done`
+    with the whole response, or `error` if the language model fails mid-answer."""
+    if not request.stream:
+        return await run_in_threadpool(asking.ask, request, caller)
+    answer = await run_in_threadpool(asking.answer_events, request, caller)
+    first = await run_in_threadpool(next, answer)  # a refusal (empty index, unknown ids) is HTTP
+    return StreamingResponse(
+        events(http, answer, first),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

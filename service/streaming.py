@@ -1,0 +1,78 @@
+"""Answers as server-sent events (``POST /ask`` with ``"stream": true``, and the OpenAI endpoint).
+
+Events, in order (each ``data`` is one JSON object):
+
+- ``passages``: ``{"passages": [...]}``, the retrieved passages, ``rank`` being the number the
+  language model sees them under;
+- ``sentence``: one generated sentence that passed verification (``AnswerSentence``), sent as soon
+  as it is verified, while the model is still writing the next;
+- ``withheld``: one generated sentence that failed verification, with the reason (never part of
+  the answer);
+- ``citations``: ``{"citations": [...]}``, the passages the answer cites, numbered as its markers;
+- ``done``: the whole response, as ``POST /ask`` without streaming returns it, timings included;
+- ``error``: ``{"error": ..., "message": ...}`` instead of ``done`` when the language model fails
+  mid-answer (the sentences already sent were each verified).
+
+A client that disconnects stops the generation: the answer's iterator is closed, which closes the
+model's stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from fastapi import Request
+from fastapi.sse import format_sse_event
+from starlette.concurrency import run_in_threadpool
+
+from cited.refusals import RefusalError
+from service.answering.answer_types import AnswerSentence, WithheldSentence
+from service.answering.answers import AnswerEvent
+from service.schemas import ErrorBody
+
+_END = object()
+
+
+def event_bytes(event: AnswerEvent) -> bytes:
+    if isinstance(event, list):
+        return _sse("passages", '{"passages": [' + ", ".join(p.model_dump_json() for p in event) + "]}")
+    if isinstance(event, AnswerSentence):
+        return _sse("sentence", event.model_dump_json())
+    if isinstance(event, WithheldSentence):
+        return _sse("withheld", event.model_dump_json())
+    citations = '{"citations": [' + ", ".join(c.model_dump_json() for c in event.citations) + "]}"
+    return _sse("citations", citations) + _sse("done", event.model_dump_json())
+
+
+def _sse(name: str, data: str) -> bytes:
+    return format_sse_event(event=name, data_str=data)
+
+
+async def events(
+    request: Request,
+    answer: Iterator[AnswerEvent],
+    first: AnswerEvent,
+    encode: Callable[[AnswerEvent], bytes] = event_bytes,
+    on_error: Callable[[RefusalError], bytes] | None = None,
+) -> AsyncIterator[bytes]:
+    """``first`` (already taken, so that a refusal before any event is an HTTP error) and the rest
+    of ``answer``, encoded; the answer is closed when the client goes away."""
+    try:
+        yield encode(first)
+        while True:
+            if await request.is_disconnected():
+                return
+            try:
+                event = await run_in_threadpool(next, answer, _END)
+            except RefusalError as error:
+                yield on_error(error) if on_error else _sse("error", _error_json(error))
+                return
+            if event is _END:
+                return
+            yield encode(event)  # type: ignore[arg-type]
+    finally:
+        await run_in_threadpool(answer.close)  # type: ignore[attr-defined]
+
+
+def _error_json(error: RefusalError) -> str:
+    return ErrorBody(error=error.code, message=error.message).model_dump_json()
