@@ -86,6 +86,15 @@ class Settings(BaseSettings):
         "120/minute", description="Requests per caller (API key, or client address with auth off)."
     )
     max_request_bytes: int = Field(65536, ge=1024, le=10_000_000, description="Largest request body.")
+    max_chat_request_bytes: int = Field(
+        262_144,
+        ge=1024,
+        le=10_000_000,
+        description=(
+            "Largest body of POST /v1/chat/completions: chat front ends send the whole conversation; "
+            "only its last user message is the question."
+        ),
+    )
     max_upload_bytes: int = Field(
         20_000_000, ge=1024, le=1_000_000_000, description="Largest document accepted by POST /documents."
     )

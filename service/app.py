@@ -19,7 +19,7 @@ from cited.serving_lock import claim_for_serving
 from cited.settings import Settings, get_settings
 from service import errors, hardening
 from service.components import Components, build_components
-from service.routers import ask, documents, health
+from service.routers import ask, documents, health, openai_compat
 from ui.page import mount
 
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.state.components = components
     errors.install(app)
     hardening.install(app, settings)
-    for router in (ask.router, documents.router, health.router):
+    for router in (ask.router, documents.router, health.router, openai_compat.router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

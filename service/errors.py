@@ -17,6 +17,7 @@ from service.rate_limit import RateLimitedError
 from service.schemas import ErrorBody
 
 log = logging.getLogger("cited")
+OPENAI_PREFIX = "/v1/"
 
 _FIELD_HINTS = {
     "missing": "is required",
@@ -53,11 +54,16 @@ def _problem(error: dict[str, Any]) -> str:
     return _FIELD_HINTS.get(kind, str(error.get("msg", "is invalid")))
 
 
-def _json(status: int, body: ErrorBody) -> JSONResponse:
+def _json(request: Request, status: int, body: ErrorBody) -> JSONResponse:
+    if request.url.path.startswith(OPENAI_PREFIX):
+        # OpenAI's clients read `error.message`: the OpenAI-compatible routes answer in their shape.
+        param = body.fields[0]["field"] if body.fields else None
+        error = {"message": body.message, "type": body.error, "code": body.error, "param": param}
+        return JSONResponse(status_code=status, content={"error": error})
     return JSONResponse(status_code=status, content=body.model_dump())
 
 
-async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     fields = []
     for error in exc.errors():
         loc = tuple(error.get("loc", ()))
@@ -68,15 +74,16 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
             problem = "must be a 16-character document id, as GET /documents lists them"
         fields.append({"field": name, "problem": problem})
     message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
-    return _json(422, ErrorBody(error="invalid_request", message=message, fields=fields))
+    return _json(request, 422, ErrorBody(error="invalid_request", message=message, fields=fields))
 
 
-async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400:
         # FastAPI's answer to a body it cannot decode at all (bytes that are not UTF-8); the fuzz
         # run found it. It is the same mistake as malformed JSON, so it gets the same 422.
         problem = "is not valid JSON (it is not UTF-8 text); send a JSON object"
         return _json(
+            request,
             422,
             ErrorBody(
                 error="invalid_request",
@@ -89,28 +96,31 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         404: "No such endpoint. See /docs for the API, /ui for the page.",
         405: "This endpoint does not accept that method. See /docs.",
     }.get(exc.status_code, str(exc.detail))
-    return _json(exc.status_code, ErrorBody(error=codes.get(exc.status_code, "http_error"), message=message))
+    return _json(
+        request, exc.status_code, ErrorBody(error=codes.get(exc.status_code, "http_error"), message=message)
+    )
 
 
-async def _refusal(_: Request, exc: RefusalError) -> JSONResponse:
-    response = _json(exc.status, ErrorBody(error=exc.code, message=exc.message, fields=exc.fields))
+async def _refusal(request: Request, exc: RefusalError) -> JSONResponse:
+    response = _json(request, exc.status, ErrorBody(error=exc.code, message=exc.message, fields=exc.fields))
     response.headers.update(exc.headers)
     return response
 
 
-async def _rate_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
-    response = _json(429, ErrorBody(error="rate_limited", message=str(exc)))
+async def _rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse:
+    response = _json(request, 429, ErrorBody(error="rate_limited", message=str(exc)))
     response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
 
 
-async def _empty_index(_: Request, exc: EmptyIndexError) -> JSONResponse:
-    return _json(503, ErrorBody(error="index_empty", message=str(exc)))
+async def _empty_index(request: Request, exc: EmptyIndexError) -> JSONResponse:
+    return _json(request, 503, ErrorBody(error="index_empty", message=str(exc)))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _json(
+        request,
         500,
         ErrorBody(error="internal_error", message="Something went wrong on our side; it has been logged."),
     )

@@ -36,9 +36,18 @@ class RequestLimits:
     oversize one is refused before any handler sees a byte of it.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_upload_bytes: int | None = None,
+        max_chat_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # OpenAI-style chat front ends send the whole conversation each time; only its last user
+        # message is the question (and is held to the question limit).
+        self.max_chat_bytes = max_chat_bytes or max_bytes
         # A multipart upload carries a document; its framing (boundaries, headers) adds a little.
         self.max_upload_bytes = (max_upload_bytes or max_bytes) + _MULTIPART_ALLOWANCE
 
@@ -62,7 +71,8 @@ class RequestLimits:
             await self.app(scope, receive, with_headers)
             return
         upload = scope.get("method") == "POST" and scope.get("path") == "/documents"
-        limit = self.max_upload_bytes if upload else self.max_bytes
+        chat = scope.get("method") == "POST" and scope.get("path") == CHAT_PATH
+        limit = self.max_upload_bytes if upload else self.max_chat_bytes if chat else self.max_bytes
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -71,7 +81,7 @@ class RequestLimits:
                 return  # the client went away
             size += len(message.get("body", b""))
             if size > limit:
-                await _too_large(send, limit, upload)
+                await _too_large(send, limit, upload, chat)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
@@ -84,19 +94,29 @@ class RequestLimits:
         await self.app(scope, replay, with_headers)
 
 
-async def _too_large(send: Send, max_bytes: int, upload: bool) -> None:
+async def _too_large(send: Send, max_bytes: int, upload: bool, chat: bool = False) -> None:
     hint = (
         "split the document or raise CITED_MAX_UPLOAD_BYTES"
         if upload
+        else "send fewer earlier messages (only the last user message is the question), or raise "
+        "CITED_MAX_CHAT_REQUEST_BYTES"
+        if chat
         else "a question is at most 2000 characters"
     )
-    body = json.dumps(
+    message = f"The request body is over {max_bytes} bytes; {hint}."
+    error: dict[str, object] = (  # the OpenAI-compatible route answers in OpenAI's error shape
         {
-            "error": "request_too_large",
-            "message": f"The request body is over {max_bytes} bytes; {hint}.",
-            "fields": [],
+            "error": {
+                "message": message,
+                "type": "request_too_large",
+                "code": "request_too_large",
+                "param": None,
+            }
         }
-    ).encode()
+        if chat
+        else {"error": "request_too_large", "message": message, "fields": []}
+    )
+    body = json.dumps(error).encode()
     await send(
         {
             "type": "http.response.start",
@@ -108,6 +128,7 @@ async def _too_large(send: Send, max_bytes: int, upload: bool) -> None:
 
 
 _MULTIPART_ALLOWANCE = 16 * 1024
+CHAT_PATH = "/v1/chat/completions"
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -120,5 +141,8 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(
-        RequestLimits, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes
+        RequestLimits,
+        max_bytes=settings.max_request_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        max_chat_bytes=settings.max_chat_request_bytes,
     )

@@ -32,6 +32,38 @@ from service.schemas import ErrorBody
 
 _END = object()
 
+# The stream as documented in the OpenAPI description (200 of POST /ask with "stream": true).
+EXAMPLE = (
+    'event: passages\ndata: {"passages": [{"rank": 1, "document_id": "2286e7fb75b62118", "text": "On '
+    'January 23rd, ...", ...}]}\n\n'
+    'event: sentence\ndata: {"text": "The working group was set up on January 23rd. [1]", "citations": [1], '
+    '"citation": 1, "quote": "On January 23rd, ...", "score": 0.81}\n\n'
+    'event: withheld\ndata: {"text": "It was led by Jack Ma [1].", "reason": "the name Jack, Ma is not in '
+    'the cited passages"}\n\n'
+    'event: citations\ndata: {"citations": [{"id": 1, "quote": "On January 23rd, ...", ...}]}\n\n'
+    'event: done\ndata: {"answer": "The working group was set up on January 23rd. [1]", "mode": '
+    '"generated", "timings_ms": {"first_sentence": 812.4, "total": 2310.9}, ...}\n\n'
+)
+# One event of the stream, as OpenAPI 3.2 describes server-sent events (``itemSchema``).
+EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {
+            "type": "string",
+            "enum": ["passages", "sentence", "withheld", "citations", "done", "error"],
+        },
+        "data": {"type": "string", "description": "One JSON object (see the event list above)."},
+    },
+    "required": ["event", "data"],
+}
+STREAM_RESPONSE = {
+    "description": (
+        'JSON (AskResponse), or with `"stream": true` server-sent events: `passages`, `sentence` '
+        "(each once verified), `withheld`, `citations`, then `done` (the whole AskResponse) or `error`."
+    ),
+    "content": {"text/event-stream": {"itemSchema": EVENT_SCHEMA, "example": EXAMPLE}},
+}
+
 
 def event_bytes(event: AnswerEvent) -> bytes:
     if isinstance(event, list):

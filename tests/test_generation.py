@@ -264,10 +264,11 @@ def test_a_failing_model_gets_a_gateway_error_naming_it(
     assert "Traceback" not in response.text
 
 
-def test_generated_mode_without_a_model_is_a_422(http: httpx.Client) -> None:
-    response = http.post("/ask", json={"question": QUESTION, "mode": "generated"})
-    assert response.status_code == 422
-    assert "CITED_LLM=local" in response.json()["message"]
+def test_generated_mode_without_a_model_answers_quoted_and_says_why(http: httpx.Client) -> None:
+    body = http.post("/ask", json={"question": QUESTION, "mode": "generated"}).json()
+    assert body["mode"] == "quoted" and "January 23rd" in body["answer"]
+    assert "CITED_LLM=local" in body["notice"]
+    assert http.post("/ask", json={"question": QUESTION}).json()["notice"] is None
 
 
 # The whole path with the real packaged model
@@ -311,3 +312,67 @@ def test_the_local_model_answers_only_with_sentences_its_citations_back(
     # The model does write sentences its citations do not back: were verification skipped, they
     # would have been shown, and the check above would fail on them.
     assert withheld > 0 and shown + withheld > 0
+
+
+# The OpenAI-compatible endpoint, through the official client
+def test_the_openai_client_asks_cited_and_gets_the_citations(server: LiveServer) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused-with-auth-off", max_retries=0)
+    assert [m.id for m in client.models.list()] == ["cited"]
+    history = [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "Hello"},
+        {"role": "assistant", "content": "Hi! Ask me about the documents."},
+        {"role": "user", "content": QUESTION},
+    ]
+    reply = client.chat.completions.create(model="cited", messages=history)  # type: ignore[arg-type]
+    content = reply.choices[0].message.content or ""
+    assert "January 23rd" in content
+    extra = reply.model_extra or {}
+    assert {int(n) for n in MARKER.findall(content)} == {c["id"] for c in extra["citations"]}
+    assert extra["cited"]["mode"] == "quoted" and extra["cited"]["abstained"] is False
+
+    with pytest.raises(openai.UnprocessableEntityError, match="role"):
+        client.chat.completions.create(model="cited", messages=[{"role": "system", "content": "x"}])
+    with pytest.raises(openai.UnprocessableEntityError, match="2000 characters"):
+        client.chat.completions.create(model="cited", messages=[{"role": "user", "content": "x" * 2001}])
+
+
+def test_the_openai_client_streams_verified_sentences(scripted: tuple[httpx.Client, str]) -> None:
+    import openai
+
+    http_client, _ = scripted
+    retrieved = http_client.post(
+        "/ask", json={"question": QUESTION, "mode": "quoted", "include_retrieved": True}
+    )
+    n = next(p["rank"] for p in retrieved.json()["retrieved"] if "January 23rd" in p["text"])
+    script(
+        f"The emergency working group was set up on January 23rd [{n}]. ",
+        f"It was set up by Jack Ma [{n}]. ",
+        f"The group aligned people's strategy within 4 focus areas [{n}].",
+    )
+    client = openai.OpenAI(base_url=f"{str(http_client.base_url).rstrip('/')}/v1", api_key="x", max_retries=0)
+    chunks = list(
+        client.chat.completions.create(
+            model="cited", messages=[{"role": "user", "content": QUESTION}], stream=True
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "January 23rd. [1]" in text and "Jack Ma" not in text
+    last = chunks[-1]
+    assert last.choices[0].finish_reason == "stop"
+    extra = last.model_extra or {}
+    assert [u["text"][:15] for u in extra["cited"]["unsupported"]] == ["It was set up b"]
+    assert {int(n) for n in MARKER.findall(text)} == {c["id"] for c in extra["citations"]}
+
+
+def test_a_chat_history_over_the_chat_limit_is_a_413(http: httpx.Client) -> None:
+    long_history = [{"role": "assistant", "content": "x" * 100_000}] * 3 + [
+        {"role": "user", "content": "Hi?"}
+    ]
+    response = http.post("/v1/chat/completions", json={"model": "cited", "messages": long_history})
+    assert response.status_code == 413
+    assert "CITED_MAX_CHAT_REQUEST_BYTES" in response.json()["error"]["message"]
+    fits = [{"role": "assistant", "content": "x" * 100_000}, {"role": "user", "content": QUESTION}]
+    assert http.post("/v1/chat/completions", json={"model": "cited", "messages": fits}).status_code == 200

@@ -41,6 +41,10 @@ from service.answering.verification import Verifier
 log = logging.getLogger("cited")
 
 NOT_ANSWERED = "The documents do not answer this question."
+NO_LANGUAGE_MODEL = (
+    "A generated answer was asked for, but this server has no language model (CITED_LLM=none); "
+    "the answer is quoted from the passages. Start Cited with CITED_LLM=local or CITED_LLM=openai."
+)
 
 
 class UnknownDocumentsError(RefusalError):
@@ -58,19 +62,6 @@ class UnknownDocumentsError(RefusalError):
             fields=[{"field": "documents", "problem": problem}],
         )
         self.unknown = unknown
-
-
-class NoLanguageModelError(RefusalError):
-    """A generated answer was asked for, but no language model is configured."""
-
-    def __init__(self) -> None:
-        problem = (
-            'no language model is configured on this server: leave `mode` out (or send "quoted"), '
-            "or start Cited with CITED_LLM=local or CITED_LLM=openai"
-        )
-        super().__init__(
-            422, "no_language_model", f"mode: {problem}", fields=[{"field": "mode", "problem": problem}]
-        )
 
 
 # What ``AnswerService.answer_events`` yields: the retrieved passages first, then each verified
@@ -189,9 +180,12 @@ class AnswerService:
         raise AssertionError("answer_events ends with the response")
 
     def mode(self, request: AskRequest) -> str:
-        if request.mode == "generated" and self.chat_model is None:
-            raise NoLanguageModelError()
-        return request.mode or ("generated" if self.chat_model is not None else "quoted")
+        """Generated when asked for (or by default) and a language model is configured; quoted
+        otherwise: a client asking for generated from a server without a model still gets an answer,
+        and ``notice`` says why it is quoted."""
+        if self.chat_model is None:
+            return "quoted"
+        return request.mode or "generated"
 
     def answer_events(
         self, request: AskRequest, groups: frozenset[str] | None = None
@@ -267,7 +261,11 @@ class AnswerService:
             timings_ms=timings,
             retrieved=retrieved if request.include_retrieved else None,
             unsupported=generated.withheld if generated else [],
-            notice=withheld_notice(generated, abstained) if generated else None,
+            notice=withheld_notice(generated, abstained)
+            if generated
+            else NO_LANGUAGE_MODEL
+            if request.mode == "generated"
+            else None,
             model=self.chat_model.name if generated and self.chat_model else None,
         )
 

@@ -10,7 +10,7 @@ from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller
 from service.dependencies import get_asking
 from service.schemas import ErrorBody
-from service.streaming import events
+from service.streaming import STREAM_RESPONSE, events
 
 router = APIRouter(tags=["answers"])
 
@@ -20,6 +20,7 @@ router = APIRouter(tags=["answers"])
     response_model=AskResponse,
     summary="Answer a question from the documents, with cited passages",
     responses={
+        200: STREAM_RESPONSE,
         **CALLER_RESPONSES,
         413: {"model": ErrorBody, "description": "The request body is too large."},
         422: {
