@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -141,6 +142,22 @@ def eval_judge(
             f"< {eval_config.judge_min_accuracy}",
             exit_code=1,
         )
+
+
+@evaluate.command("verifier")
+def eval_verifier(
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Choose the verifier's weight and threshold on evals/data/support_pairs.jsonl and report them on
+    evals/data/verifier_sentences.jsonl (never fitted on), by kind. Set the chosen values as
+    CITED_VERIFY_WEIGHT and CITED_VERIFY_THRESHOLD (the defaults are the last run's)."""
+    from cited.embedding import make_embedder
+    from evals.verifier_fitting import calibrate_verifier
+
+    settings = get_settings()
+    result = calibrate_verifier(make_embedder(settings.embedder, settings.embed_batch_size), reports)
+    typer.echo(json.dumps({k: result[k] for k in ("chosen", "fitted_on", "held_out")}, indent=2))
+    typer.echo(f"report: {reports / 'verifier.md'}")
 
 
 def calibrate(

@@ -39,9 +39,7 @@ def make_judge(kind: JudgeKind, settings: Settings, config: EvalConfig, embedder
             "http://127.0.0.1:8080/v1) and CITED_JUDGE_MODEL, and CITED_JUDGE_API_KEY if it wants one"
         )
     key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else None
-    return MemoJudge(
-        ChatJudge(settings.judge_base_url, settings.judge_model, key, settings.judge_timeout_s)
-    )
+    return MemoJudge(ChatJudge(settings.judge_base_url, settings.judge_model, key, settings.judge_timeout_s))
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,9 @@ def test_the_verifier_withholds_what_its_citation_does_not_back(
 def test_the_verifier_shows_a_backed_sentence_with_the_span_that_backs_it(verifier: Verifier) -> None:
     passages = [scored(HR_PASSAGE, n=1), scored(TOOL_PASSAGE, n=2)]
     checked = verifier.check(
-        parse_sentence("An emergency working group was set up on January 23rd to overcome the crisis [1]."),
+        parse_sentence(
+            "On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group [1]."
+        ),
         passages,
     )
     assert isinstance(checked, Supported), checked
@@ -164,13 +166,15 @@ def test_a_generated_answer_shows_only_verified_sentences(scripted: tuple[httpx.
     retrieved = passages.json()["retrieved"]
     n = next(p["rank"] for p in retrieved if "January 23rd" in p["text"])
     script(
-        f"The emergency working group was set up on January 23rd [{n}]. ",
+        f"On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group [{n}]. ",
         f"It was set up on January 25th [{n}]. ",
         "It had a budget of 90 million yuan [9].",
     )
     body = client.post("/ask", json={"question": QUESTION}).json()
     assert body["mode"] == "generated" and not body["abstained"]
-    assert body["answer"] == "The emergency working group was set up on January 23rd. [1]"
+    assert body["answer"] == (
+        "On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group. [1]"
+    )
     assert [u["reason"][:20] for u in body["unsupported"]] == ["the number 25 is not", "cites [9], but only "]
     assert body["sentences"][0]["quote"] in body["citations"][0]["text"]
     assert body["model"].startswith("openai (scripted")
@@ -206,7 +210,7 @@ def test_streaming_sends_each_verified_sentence_before_the_model_finishes(
     retrieved = client.post("/ask", json={"question": QUESTION, "mode": "quoted", "include_retrieved": True})
     n = next(p["rank"] for p in retrieved.json()["retrieved"] if "January 23rd" in p["text"])
     script(
-        f"The emergency working group was set up on January 23rd [{n}]. ",
+        f"On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group [{n}]. ",
         "It was set up on January 25th ",
         f"[{n}]. Then",
         " more text follows here",
@@ -348,9 +352,8 @@ def test_the_openai_client_streams_verified_sentences(scripted: tuple[httpx.Clie
     )
     n = next(p["rank"] for p in retrieved.json()["retrieved"] if "January 23rd" in p["text"])
     script(
-        f"The emergency working group was set up on January 23rd [{n}]. ",
-        f"It was set up by Jack Ma [{n}]. ",
-        f"The group aligned people's strategy within 4 focus areas [{n}].",
+        f"On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group [{n}]. ",
+        f"It was set up by Jack Ma [{n}].",
     )
     client = openai.OpenAI(base_url=f"{str(http_client.base_url).rstrip('/')}/v1", api_key="x", max_retries=0)
     chunks = list(
@@ -359,7 +362,7 @@ def test_the_openai_client_streams_verified_sentences(scripted: tuple[httpx.Clie
         )
     )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert "January 23rd. [1]" in text and "Jack Ma" not in text
+    assert "set up an emergency working group. [1]" in text and "Jack Ma" not in text
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop"
     extra = last.model_extra or {}

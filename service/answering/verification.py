@@ -49,30 +49,35 @@ class Verifier:
         self.params = params
 
     def check(self, sentence: GeneratedSentence, passages: Sequence[ScoredChunk]) -> Supported | Withheld:
+        reason, score = self.assess(sentence, [p.chunk.text for p in passages])
+        if reason is None and score < self.params.threshold:
+            reason = f"the cited passages do not support it (score {score:.2f} < {self.params.threshold})"
+        if reason is not None:
+            return Withheld(sentence, reason)
+        passage, quotes = self.quotes(sentence.claim, passages, sentence.markers)
+        return Supported(sentence, passage, quotes, round(score, 4))
+
+    def assess(self, sentence: GeneratedSentence, passages: Sequence[str]) -> tuple[str | None, float]:
+        """The first of checks 1-4 that fails (None when all pass), and the support score (0 when
+        one failed before it was computed). ``cited eval verifier`` chooses the threshold from these."""
         if not sentence.markers:
-            return Withheld(sentence, "cites no passage")
+            return "cites no passage", 0.0
         given = len(passages)
         if missing := [n for n in sentence.markers if not 1 <= n <= given]:
             listed = ", ".join(f"[{n}]" for n in missing)
-            return Withheld(sentence, f"cites {listed}, but only passages [1] to [{given}] were given")
-        evidence = [shown_text(passages[n - 1].chunk.text) for n in sentence.markers]
+            return f"cites {listed}, but only passages [1] to [{given}] were given", 0.0
+        evidence = [shown_text(passages[n - 1]) for n in sentence.markers]
         joined = "\n".join(evidence)
         if absent := sorted(numbers(sentence.claim) - numbers(joined)):
-            return Withheld(sentence, f"the number {', '.join(absent)} is not in the cited passages")
+            return f"the number {', '.join(absent)} is not in the cited passages", 0.0
         words = words_for_names(joined)
         if absent := sorted(n for n in names(sentence.claim) if n.lower() not in words):
-            return Withheld(sentence, f"the name {', '.join(absent)} is not in the cited passages")
+            return f"the name {', '.join(absent)} is not in the cited passages", 0.0
         features = support_features(sentence.claim, evidence, self._embed)
-        if self.params.negation and (features.negation_conflict or not features.negation_ok):
-            return Withheld(sentence, "it is negated where the cited passage is not, or the reverse")
         score = features.score(self.params.weight)
-        if score < self.params.threshold:
-            return Withheld(
-                sentence,
-                f"the cited passages do not support it (score {score:.2f} < {self.params.threshold})",
-            )
-        passage, quotes = self.quotes(sentence.claim, passages, sentence.markers)
-        return Supported(sentence, passage, quotes, round(score, 4))
+        if self.params.negation and (features.negation_conflict or not features.negation_ok):
+            return "it is negated where the cited passage is not, or the reverse", score
+        return None, score
 
     def quotes(
         self, claim: str, passages: Sequence[ScoredChunk], cited: Sequence[int]
