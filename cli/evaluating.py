@@ -63,6 +63,14 @@ def eval_golden(
     api_key: Annotated[
         str | None, typer.Option(envvar="CITED_EVAL_API_KEY", help="With --url on a server with auth on.")
     ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            help="In-process: answer in generated mode with local (the packaged SmolLM2) or openai "
+            "(CITED_LLM_BASE_URL, CITED_LLM_MODEL). Gates: no shown sentence fails verification, "
+            "no marker without its citation (the quoted-answer thresholds are reported, not gated)."
+        ),
+    ] = None,
 ) -> None:
     """Run the golden set, write reports/eval-<timestamp>.{json,md,png}, exit 1 below a threshold.
 
@@ -71,6 +79,7 @@ def eval_golden(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from cited.language_model import ModelUnavailableError
     from evals import questions as question_sets
     from evals.evaluation import JudgeConfigError, run_evaluation
     from evals.judge import JudgeUnavailableError
@@ -78,6 +87,12 @@ def eval_golden(
 
     eval_config = _eval_config(config)
     kind = _judge_kind(judge)
+    if llm not in (None, "local", "openai"):
+        raise CommandError(f"--llm {llm!r}: use local or openai")
+    if llm and url:
+        raise CommandError(
+            "--llm answers in-process; a server started with CITED_LLM=... is asked with --url alone"
+        )
     question_set = questions or question_sets.GOLDEN_QUESTIONS
     try:
         loaded = question_sets.load(question_set)
@@ -85,9 +100,9 @@ def eval_golden(
         raise CommandError(f"cannot read questions from {question_set}: {exc}") from exc
     try:
         outcome = run_evaluation(
-            get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key
+            get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key, llm
         )
-    except (TargetError, JudgeConfigError, JudgeUnavailableError) as exc:
+    except (TargetError, JudgeConfigError, JudgeUnavailableError, ModelUnavailableError) as exc:
         raise CommandError(str(exc)) from exc
     metrics = outcome.run["metrics"]
     assert isinstance(metrics, dict)
@@ -96,6 +111,13 @@ def eval_golden(
         gate = "" if minimum is None else f"  (threshold {minimum})"
         typer.echo(f"{name:<28} {'n/a' if value is None else value}{gate}")
     typer.echo(f"report: {outcome.paths['markdown']}")
+    broken = {  # promises, not thresholds: any one of these is a defect
+        name: metrics.get(name)
+        for name in ("generation.shown_failing_verification", "citations.unresolved_markers")
+        if metrics.get(name)
+    }
+    if broken:
+        raise CommandError(f"the citation promise is broken: {broken}", exit_code=1)
     if outcome.shortfalls:
         for s in outcome.shortfalls:
             typer.secho(f"BELOW THRESHOLD: {s.metric} = {s.value} < {s.threshold}", fg="red", err=True)

@@ -9,6 +9,7 @@ generative path is tested with the real packaged model (test_generation.py, mark
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ class ScriptedChat(BaseHTTPRequestHandler):
     delay_s: ClassVar[float] = 0.0  # pause before each piece
     status: ClassVar[int] = 200
     garbage: ClassVar[bool] = False
+    drop: ClassVar[bool] = False  # close the connection without answering: a server that is down
     seen: ClassVar[list[dict[str, object]]] = []
     sent_last_at: ClassVar[float] = 0.0  # monotonic time the last piece went out
 
@@ -31,6 +33,10 @@ class ScriptedChat(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         cls = type(self)
         cls.seen.append(body)
+        if cls.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if cls.status != 200:
             self._json(cls.status, {"error": {"message": "scripted failure"}})
             return
@@ -89,6 +95,7 @@ def scripted_endpoint() -> Iterator[str]:
     """The endpoint's /v1 base URL; set ``ScriptedChat``'s class fields to script it."""
     ScriptedChat.reply, ScriptedChat.delay_s, ScriptedChat.status = [], 0.0, 200
     ScriptedChat.garbage, ScriptedChat.seen, ScriptedChat.sent_last_at = False, [], 0.0
+    ScriptedChat.drop = False
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), ScriptedChat)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
