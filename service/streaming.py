@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from fastapi import Request
+from fastapi.responses import StreamingResponse
 from fastapi.sse import format_sse_event
 from starlette.concurrency import run_in_threadpool
 
@@ -78,6 +79,22 @@ def event_bytes(event: AnswerEvent) -> bytes:
 
 def _sse(name: str, data: str) -> bytes:
     return format_sse_event(event=name, data_str=data)
+
+
+async def streamed(
+    request: Request,
+    answer: Iterator[AnswerEvent],
+    encode: Callable[[AnswerEvent], bytes] = event_bytes,
+    on_error: Callable[[RefusalError], bytes] | None = None,
+) -> StreamingResponse:
+    """The answer as a ``text/event-stream`` response. Its first event is taken here, so that a
+    refusal before any event (an empty index, unknown document ids) is an ordinary HTTP error."""
+    first = await run_in_threadpool(next, answer)
+    return StreamingResponse(
+        events(request, answer, first, encode, on_error),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 async def events(

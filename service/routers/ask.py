@@ -10,7 +10,7 @@ from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller
 from service.dependencies import get_asking
 from service.schemas import ErrorBody
-from service.streaming import STREAM_RESPONSE, events
+from service.streaming import STREAM_RESPONSE, streamed
 
 router = APIRouter(tags=["answers"])
 
@@ -50,10 +50,4 @@ async def ask(
     with the whole response, or `error` if the language model fails mid-answer."""
     if not request.stream:
         return await run_in_threadpool(asking.ask, request, caller)
-    answer = await run_in_threadpool(asking.answer_events, request, caller)
-    first = await run_in_threadpool(next, answer)  # a refusal (empty index, unknown ids) is HTTP
-    return StreamingResponse(
-        events(http, answer, first),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return await streamed(http, await run_in_threadpool(asking.answer_events, request, caller))

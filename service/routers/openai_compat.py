@@ -35,7 +35,7 @@ from service.asking import Asking
 from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller
 from service.dependencies import get_asking
-from service.streaming import events
+from service.streaming import streamed
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 MODEL_ID = "cited"
@@ -222,7 +222,6 @@ async def chat_completions(
         response = await run_in_threadpool(asking.ask, request, caller)
         return completion(response, id, created)
     answer = await run_in_threadpool(asking.answer_events, request, caller)
-    first = await run_in_threadpool(next, answer)
     written: list[str] = []  # sentences already sent: a quoted fallback must not repeat them
 
     def chunk(delta: dict[str, str], finish: str | None = None, **extra: object) -> bytes:
@@ -250,8 +249,4 @@ async def chat_completions(
         body = {"error": {"message": error.message, "type": error.code, "code": error.status}}
         return f"data: {json.dumps(body)}\n\n".encode()
 
-    return StreamingResponse(
-        events(http, answer, first, encode, on_error),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return await streamed(http, answer, encode, on_error)
