@@ -73,12 +73,13 @@ format: install-test
 
 # Full runs: about an hour on 2 cores, most of it embedding SciFact's 5,183 documents: for Cited and
 # the LlamaIndex peer (retrieval), then twice per embedder build (ingest vs raw encoder).
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench ask
 	$(BIN)/cited bench page
 	$(BIN)/cited bench retrieval --tune --dataset $(SCIFACT)
 	$(BIN)/cited bench ingest --dataset $(SCIFACT)
 	$(BIN)/cited bench answers --dataset $(SQUAD2)
+	$(BIN)/cited bench generate
 
 calibrate: install
 	$(BIN)/cited calibrate

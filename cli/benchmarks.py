@@ -64,6 +64,26 @@ def bench_page(
     typer.echo(json.dumps(result, indent=2))
 
 
+@bench.command("generate")
+def bench_generate(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (default: the golden set).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Answerable questions asked.")] = 12,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Generated answers on the language model of CITED_LLM (local when none): time to the first
+    verified sentence, pieces per second, withheld share, with quoted /ask in the same run."""
+    from evals import questions as question_sets
+    from evals.generation_bench import measure
+    from evals.workspace import ingested
+
+    loaded = [q for q in question_sets.load(questions or question_sets.GOLDEN_QUESTIONS) if q.answerable]
+    with ingested(corpus or get_settings().corpus_dir) as temporary:
+        settings = temporary.model_copy(update={"llm": get_settings().llm})
+        result = measure(settings, loaded[:limit], reports)
+    typer.echo(json.dumps(result, indent=2))
+
+
 @bench.command("retrieval")
 def bench_retrieval(
     dataset: DatasetOption = SCIFACT,

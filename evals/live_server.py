@@ -31,7 +31,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
         # An embedder already loaded (the tests' one per process) is shared instead of loaded again.
-        app = create_app(components=build_components(settings, embedder))
+        self.components = build_components(settings, embedder)
+        app = create_app(components=self.components)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

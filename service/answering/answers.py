@@ -228,10 +228,13 @@ class AnswerService:
                 self.chat_model, self.verifier, request.question, retrieval.passages,
                 self.settings.llm_max_tokens, generated,
             ):  # fmt: skip
-                if "first_sentence" not in timings:
+                if isinstance(event, AnswerSentence) and "first_sentence" not in timings:
                     timings["first_sentence"] = round((time.perf_counter() - started) * 1000, 2)
                 yield event
             lap("generate", t)
+            # Since the request began, as first_sentence is: a first sentence before this one
+            # reached the reader while the model was still writing.
+            timings["generation_done"] = round((time.perf_counter() - started) * 1000, 2)
             if generated.sentences:
                 lap("total", started)
                 yield AskResponse(
