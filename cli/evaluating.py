@@ -174,12 +174,20 @@ def eval_verifier(
     evals/data/verifier_sentences.jsonl (never fitted on), by kind. Set the chosen values as
     CITED_VERIFY_WEIGHT and CITED_VERIFY_THRESHOLD (the defaults are the last run's)."""
     from cited.embedding import make_embedder
-    from evals.verifier_fitting import calibrate_verifier
+    from evals.verifier_fitting import TARGET_WITHHELD_UNSUPPORTED, calibrate_verifier
 
     settings = get_settings()
     result = calibrate_verifier(make_embedder(settings.embedder, settings.embed_batch_size), reports)
     typer.echo(json.dumps({k: result[k] for k in ("chosen", "fitted_on", "held_out")}, indent=2))
     typer.echo(f"report: {reports / 'verifier.md'}")
+    held_out = result["held_out"]
+    assert isinstance(held_out, dict)
+    if held_out["withheld_unsupported"] < TARGET_WITHHELD_UNSUPPORTED:
+        raise CommandError(
+            f"BELOW TARGET: the verifier withholds {held_out['withheld_unsupported']} of the held-out "
+            f"unsupported sentences, under {TARGET_WITHHELD_UNSUPPORTED}",
+            exit_code=1,
+        )
 
 
 def calibrate(

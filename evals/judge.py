@@ -75,9 +75,9 @@ class ChatJudge:
     name = "chat"
 
     def __init__(
-        self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 60.0
+        self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 60.0, retries: int = 2
     ) -> None:
-        self._chat = OpenAIChat(base_url, model, api_key, timeout_s, retries=2, role="judge")
+        self._chat = OpenAIChat(base_url, model, api_key, timeout_s, retries=retries, role="judge")
         self.description = f"chat ({self._chat.name})"
         self.unparsed = 0
         self.calls = 0

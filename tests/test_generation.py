@@ -215,7 +215,7 @@ def test_streaming_sends_each_verified_sentence_before_the_model_finishes(
         f"[{n}]. Then",
         " more text follows here",
         " and ends.",
-        delay_s=0.4,
+        delay_s=0.25,
     )
     events: list[tuple[str, dict[str, object], float]] = []
     with client.stream("POST", "/ask", json={"question": QUESTION, "stream": True}) as response:
@@ -268,10 +268,8 @@ def test_generated_mode_without_a_model_answers_quoted_and_says_why(http: httpx.
 
 
 # The whole path with the real packaged model
-LOCAL_QUESTIONS = [
-    "On what date did Alibaba form its emergency working group?",
-    "What is Alibaba's large language model called?",
-]
+# One question: `make test` is at its 5-minute limit; `cited eval --llm local` runs the golden set.
+LOCAL_QUESTIONS = ["On what date did Alibaba form its emergency working group?"]
 
 
 @pytest.mark.slow
@@ -281,7 +279,7 @@ def test_the_local_model_answers_only_with_sentences_its_citations_back(
     shutil.copytree(store_copy / "data", tmp_path / "data")
     settings = Settings(
         data_dir=tmp_path / "data", corpus_dir=store_copy / "corpus", rate_limit="100000/minute",
-        llm="local", llm_max_tokens=48, llm_threads=2,
+        llm="local", llm_max_tokens=40, llm_threads=2,
     )  # fmt: skip
     shown, withheld = 0, 0
     with LiveServer(settings, embedder=embedder) as server, server.client() as client:
