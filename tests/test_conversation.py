@@ -89,3 +89,27 @@ def server_asking(served_corpus: Path, embedder: Embedder) -> Asking:
     """An in-process service over the store the HTTP tests serve (read only)."""
     settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
     return build_components(settings, embedder).asking
+
+
+def test_the_page_says_which_mode_answered() -> None:
+    from service.answering.answer_types import AskResponse
+    from ui.render import answer_html
+
+    citation = {
+        "id": 1, "document_id": "2286e7fb75b62118", "title": "HR", "source": "hr.txt",
+        "text": "On January 23rd a group was set up.", "quote": "On January 23rd a group was set up.",
+        "start": 0, "end": 35, "score": 1.0,
+    }  # fmt: skip
+    generated = AskResponse(
+        answer="A group was set up on January 23rd. [1]", abstained=False, citations=[citation],
+        timings_ms={}, mode="generated", model="local (SmolLM2-135M-Instruct.Q4_1)",
+    )  # fmt: skip
+    html = answer_html(1, generated)
+    assert "Written by local (SmolLM2-135M-Instruct.Q4_1); each sentence was checked" in html
+    assert 'href="#cited-1-1"' in html  # the marker still links to its passage
+    withheld = generated.model_copy(
+        update={"mode": "quoted", "model": None, "notice": "The generated answer was withheld: <b>x</b>."}
+    )
+    assert "The generated answer was withheld: &lt;b&gt;x&lt;/b&gt;." in answer_html(2, withheld)
+    plain = generated.model_copy(update={"mode": "quoted", "model": None})
+    assert "cited-mode" not in answer_html(3, plain)

@@ -48,11 +48,25 @@ def marker_link(turn: int, citation: Citation) -> str:
     )
 
 
+def mode_html(response: AskResponse) -> str:
+    """Which mode answered: a generated answer names its model; a quoted one that stands in for a
+    withheld generated answer says why (the response's notice)."""
+    if response.mode == "generated":
+        model = escape(response.model or "a language model")
+        return (
+            f'<div class="cited-mode">Written by {model}; each sentence was checked against the '
+            "passage it cites.</div>"
+        )
+    if response.notice:
+        return f'<div class="cited-mode">{escape(_one_line(response.notice))}</div>'
+    return ""
+
+
 def answer_html(turn: int, response: AskResponse) -> str:
     if response.abstained:
         return (
             '<div class="cited-notfound" role="status"><strong>Not found in the documents.</strong> '
-            f"{escape(NOT_FOUND)}</div>"
+            f"{escape(NOT_FOUND)}</div>" + mode_html(response)
         )
     by_id = {c.id: c for c in response.citations}
 
@@ -61,7 +75,7 @@ def answer_html(turn: int, response: AskResponse) -> str:
         return match.group(0) if citation is None else " " + marker_link(turn, citation)
 
     body = _MARKER.sub(link, escape(_one_line(response.answer), quote=False))
-    return f'<div class="cited-answer">{body}</div>'
+    return f'<div class="cited-answer">{body}</div>' + mode_html(response)
 
 
 def scope_note(titles: Sequence[str]) -> str:

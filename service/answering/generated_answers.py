@@ -42,7 +42,7 @@ class VerifiedAnswer:
             self._spans[n] = (min(a, start), max(b, end))
         start, end = supported.quotes[supported.passage]
         sentence = AnswerSentence(
-            text=f"{supported.sentence.claim} {''.join(f'[{i}]' for i in ids)}",
+            text=f"{supported.sentence.claim} {' '.join(f'[{i}]' for i in ids)}",  # "[1] [2]": as quoted
             citations=ids,
             citation=self._ids[supported.passage],
             quote=self.passages[supported.passage - 1].chunk.text[start:end],
