@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +65,8 @@ def rates(assessed: Sequence[Assessed], threshold: float) -> dict[str, float]:
     }
 
 
-def _share(items: Sequence[Assessed], test: object) -> float:
-    return round(sum(bool(test(a)) for a in items) / len(items), 3) if items else float("nan")  # type: ignore[operator]
+def _share(items: Sequence[Assessed], test: Callable[[Assessed], bool]) -> float:
+    return round(sum(test(a) for a in items) / len(items), 3) if items else float("nan")
 
 
 def choose(by_weight: dict[float, list[Assessed]]) -> tuple[float, float]:
