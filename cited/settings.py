@@ -181,6 +181,9 @@ class Settings(BaseSettings):
     # Serving
     host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `cited serve` listens on.")
+    ui: bool = Field(
+        True, description="Serve the page at /ui; false serves the API alone (e.g. behind another front end)."
+    )
 
     @field_validator("rate_limit")
     @classmethod

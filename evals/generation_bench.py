@@ -24,7 +24,7 @@ from cited.settings import Settings
 from evals.live_server import LiveServer
 from evals.metrics import percentile
 from evals.questions import Question
-from service.answering.generation import prompt_messages
+from service.answering.generation import prompt_messages, reply_grammar
 
 
 def _events(client: httpx.Client, question: str) -> tuple[list[tuple[str, dict[str, object], float]], float]:
@@ -62,7 +62,12 @@ def measure(settings: Settings, questions: list[Question], reports: Path) -> dic
             passages = server.components.answers.retriever.retrieve(q.question, settings.top_k).passages
             generation_started = time.perf_counter()
             pieces = sum(
-                1 for _ in model.stream(prompt_messages(q.question, passages), settings.llm_max_tokens)
+                1
+                for _ in model.stream(
+                    prompt_messages(q.question, passages),
+                    settings.llm_max_tokens,
+                    reply_grammar(len(passages)),
+                )
             )
             seconds = time.perf_counter() - generation_started
             rows.append(

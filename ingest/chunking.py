@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -34,12 +36,20 @@ def join_pages(pages: Sequence[str]) -> tuple[str, list[int]]:
 
 class Chunker:
     def __init__(self, tokenize: Callable[[str], list[int]], chunk_size: int, chunk_overlap: int) -> None:
+        self._tokenize = tokenize
+        self._size = chunk_size
+        self._overlap = min(chunk_overlap, chunk_size // 2)
+
+    @cached_property
+    def _splitter(self) -> Any:
+        # Made on the first split, not with the chunker: importing LlamaIndex takes about 2 s, and
+        # every server builds an ingestor for uploads whether or not one ever comes.
         from llama_index.core.node_parser import SentenceSplitter
 
-        self._splitter = SentenceSplitter(
-            chunk_size=chunk_size,
-            chunk_overlap=min(chunk_overlap, chunk_size // 2),
-            tokenizer=tokenize,
+        return SentenceSplitter(
+            chunk_size=self._size,
+            chunk_overlap=self._overlap,
+            tokenizer=self._tokenize,
             paragraph_separator="\n\n",
         )
 

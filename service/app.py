@@ -20,7 +20,6 @@ from cited.settings import Settings, get_settings
 from service import errors, hardening
 from service.components import Components, build_components
 from service.routers import ask, documents, health, openai_compat
-from ui.page import mount
 
 
 def create_app(settings: Settings | None = None, components: Components | None = None) -> FastAPI:
@@ -51,6 +50,12 @@ def create_app(settings: Settings | None = None, components: Components | None =
     hardening.install(app, settings)
     for router in (ask.router, documents.router, health.router, openai_compat.router):
         app.include_router(router)
+
+    if not settings.ui:  # an API-only server (behind another front end) need not load Gradio
+        return app
+
+    # Imported here: Gradio takes about 3 s to import, which an API-only worker need not pay.
+    from ui.page import mount
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -230,3 +230,20 @@ def server(served_corpus: Path) -> Iterator[LiveServer]:
 def http(server: LiveServer) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def local_llm_server(
+    served_corpus: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> Iterator[LiveServer]:
+    """A server answering with the packaged SmolLM2, on a copy of the served store. Shared by the
+    API and page tests of the local model, which ask the same question: llama.cpp keeps the prompt
+    it last evaluated, so the second asking only pays for the reply."""
+    root = tmp_path_factory.mktemp("local-llm")
+    shutil.copytree(served_corpus / "data", root / "data")
+    settings = Settings(
+        data_dir=root / "data", corpus_dir=served_corpus / "corpus", rate_limit="100000/minute",
+        llm="local", llm_max_tokens=60, llm_threads=2,
+    )  # fmt: skip
+    with LiveServer(settings, embedder=embedder) as running:
+        yield running

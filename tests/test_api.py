@@ -1,6 +1,7 @@
 """POST /ask and the other endpoints, over real HTTP to a uvicorn server on 127.0.0.1."""
 
 import re
+import shutil
 from pathlib import Path
 
 import httpx
@@ -240,3 +241,15 @@ def test_an_empty_index_answers_503_with_what_to_do(tmp_path: Path) -> None:
         assert client.get("/documents").json() == {"documents": []}
         # Bad input is still reported as bad input, before the empty index.
         assert client.post("/ask", json={"question": " "}).status_code == 422
+
+
+def test_an_api_only_server_answers_without_the_page(served_corpus: Path, tmp_path: Path) -> None:
+    shutil.copytree(served_corpus / "data", tmp_path / "data")  # the session's server holds the original
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=served_corpus / "corpus", ui=False)
+    with LiveServer(settings) as server, server.client() as client:
+        assert (
+            client.post("/ask", json={"question": "Which platform hosted the online karaoke?"}).status_code
+            == 200
+        )
+        assert client.get("/ui/").status_code == 404
+        assert client.get("/", follow_redirects=False).status_code == 404

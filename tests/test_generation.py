@@ -23,9 +23,11 @@ from cited.settings import Settings
 from cited.support import SupportParams
 from evals.live_server import LiveServer
 from service.answering.generation import (
+    NOT_FOUND,
     REMOVED,
     parse_sentence,
     prompt_messages,
+    reply_grammar,
     sentences_as_written,
     shown_text,
 )
@@ -57,6 +59,14 @@ def verifier(embedder: Embedder) -> Verifier:
 
 
 # Reading the reply
+def test_the_local_models_grammar_allows_only_markers_of_given_passages() -> None:
+    from llama_cpp import LlamaGrammar
+
+    grammar = reply_grammar(3)
+    LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp parses it (raises otherwise)
+    assert 'number ::= "1" | "2" | "3"\n' in grammar and f'"{NOT_FOUND}"' in grammar
+
+
 def test_sentences_are_cut_as_they_stream_with_markers_after_the_full_stop() -> None:
     reply = "The group was set up on January 23rd. [1] Dr. Tong led it [1][2]. It had 4 areas [1, 2]"
     got = list(sentences_as_written(iter(reply)))  # one character at a time, as a stream
@@ -168,8 +178,9 @@ def test_a_generated_answer_shows_only_verified_sentences(scripted: tuple[httpx.
     script(
         f"On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group [{n}]. ",
         f"It was set up on January 25th [{n}]. ",
-        "It had a budget of 90 million yuan [9].",
-    )
+        "It had a budget of 90 million yuan [9]. ",
+        f"On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group [{n}].",
+    )  # the last repeats the first, as small models do: it is shown once
     body = client.post("/ask", json={"question": QUESTION}).json()
     assert body["mode"] == "generated" and not body["abstained"]
     assert body["answer"] == (
@@ -274,20 +285,19 @@ LOCAL_QUESTIONS = ["On what date did Alibaba form its emergency working group?"]
 
 @pytest.mark.slow
 def test_the_local_model_answers_only_with_sentences_its_citations_back(
-    store_copy: Path, tmp_path: Path, embedder: Embedder, verifier: Verifier
+    local_llm_server: LiveServer, verifier: Verifier
 ) -> None:
-    shutil.copytree(store_copy / "data", tmp_path / "data")
-    settings = Settings(
-        data_dir=tmp_path / "data", corpus_dir=store_copy / "corpus", rate_limit="100000/minute",
-        llm="local", llm_max_tokens=40, llm_threads=2,
-    )  # fmt: skip
     shown, withheld = 0, 0
-    with LiveServer(settings, embedder=embedder) as server, server.client() as client:
+    with local_llm_server.client() as client:
         for question in LOCAL_QUESTIONS:
             body = client.post("/ask", json={"question": question}, timeout=300).json()
             assert body["model"].startswith("local (SmolLM2")
             citation_contract(body)
             withheld += len(body["unsupported"])
+            # Under the grammar every sentence names a passage; only one cut off by the token limit
+            # (the last) can lack its marker.
+            unmarked = [u for u in body["unsupported"] if u["reason"] == "cites no passage"]
+            assert unmarked in ([], body["unsupported"][-1:]), body["unsupported"]
             if body["mode"] != "generated":
                 assert body["notice"]  # a withheld generation is said, never silent
                 continue
@@ -369,3 +379,33 @@ def test_a_chat_history_over_the_chat_limit_is_a_413(http: httpx.Client) -> None
     assert "CITED_MAX_CHAT_REQUEST_BYTES" in response.json()["error"]["message"]
     fits = [{"role": "assistant", "content": "x" * 100_000}, {"role": "user", "content": QUESTION}]
     assert http.post("/v1/chat/completions", json={"model": "cited", "messages": fits}).status_code == 200
+
+
+def test_the_generate_bench_times_the_first_verified_sentence_against_the_model(
+    store_copy: Path, tmp_path: Path
+) -> None:
+    """``cited bench generate`` end to end on one question. The scripted endpoint holds the rest of
+    the reply back after the first sentence, so "before the model finished" has a known answer."""
+    from evals.generation_bench import measure
+    from evals.questions import Question
+
+    with scripted_endpoint() as base_url:
+        script(
+            "On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group "
+            "[1][2][3][4][5]. ",
+            "It had a budget",
+            " of 90 million yuan [1].",
+            delay_s=0.3,
+        )
+        settings = Settings(
+            data_dir=store_copy / "data", corpus_dir=store_copy / "corpus",
+            llm="openai", llm_base_url=base_url, llm_model="scripted", llm_retries=0,
+        )  # fmt: skip
+        result = measure(settings, [Question("g", QUESTION, True)], tmp_path)
+    assert result["model"] == "openai" and result["answered_generated"] == 1
+    assert result["first_sentence_before_model_finished"] == 1
+    assert result["generated_sentences"] == 2 and result["withheld_share"] == 0.5
+    first = result["first_verified_sentence_ms"]
+    assert first["questions_with_one"] == 1  # type: ignore[index]
+    assert first["median"] < result["generated_done_ms"]["median"]  # type: ignore[index]
+    assert (tmp_path / "generate-bench.md").read_text().startswith("# Generated answers")

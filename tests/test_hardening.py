@@ -22,7 +22,7 @@ from evals.live_server import LiveServer
 from ingest.sync import Ingestor
 from tests.conftest import CORPUS
 
-FUZZ_EXAMPLES = 60  # per operation and mode; bounded so the suite stays fast
+FUZZ_EXAMPLES = 36  # per operation and mode; bounded so the suite stays within its 5 minutes
 
 
 @pytest.fixture(scope="module")

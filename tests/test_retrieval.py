@@ -4,8 +4,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from cited import span_vectors
 from cited.chunks import document_of
 from cited.embedding import Embedder, MultilingualEmbedder
 from cited.lexical import LexicalIndex, open_lexical, sync_lexical
@@ -16,7 +18,7 @@ from evals.document_ranking import best_documents
 from ingest.sync import Ingestor
 from service.answering.answers import AnswerService
 from service.answering.retrieval import Retriever
-from tests.conftest import HR_DOC
+from tests.conftest import CORPUS, HR_DOC
 
 
 def bm25_ids(index: LexicalIndex) -> set[str]:
@@ -151,3 +153,25 @@ def test_turning_multilingual_on_reindexes_and_the_service_only_uses_complete_e5
     store = open_store(multilingual)
     assert store.multilingual_count() == store.count()
     assert AnswerService.from_settings(multilingual).retriever.multilingual is not None
+
+
+@pytest.mark.slow  # imports sentence-transformers, which nothing else in the suite does
+def test_the_embedder_gives_sentence_transformers_vectors(embedder: Embedder) -> None:
+    """Cited runs MiniLM through transformers directly (faster to start); stores ingested through
+    sentence-transformers must keep matching, so the vectors must be the same."""
+    from sentence_transformers import SentenceTransformer
+
+    from cited.embedding import model_path
+
+    texts = [(CORPUS / HR_DOC).read_text(encoding="utf-8")[:2000], "Who led it?", "word " * 400]
+    reference = SentenceTransformer(model_path(), device="cpu")
+    expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(embedder.embed(texts) - expected).max() < 1e-5
+    outputs = reference.encode(texts[:1], output_value=None, convert_to_numpy=True)
+    # The same pass's token vectors, pooled over a span, as stored with each chunk.
+    span = [(0, 40)]
+    offsets = embedder.tokenizer(texts[:1], truncation=True, max_length=256, return_offsets_mapping=True)
+    expected_span = span_vectors.pool(
+        outputs[0]["token_embeddings"].float().numpy(), np.asarray(offsets["offset_mapping"][0]), span
+    )
+    assert np.abs(embedder.embed_with_spans(texts[:1], [span])[1][0] - expected_span).max() < 1e-5

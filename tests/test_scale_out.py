@@ -207,7 +207,8 @@ def test_two_workers_on_one_chroma_server_stay_consistent(
     tmp_path: Path, chroma_server: ChromaServer, embedder: Embedder
 ) -> None:
     collection = chroma_server.settings()["collection"]
-    env = {**chroma_server.env(str(collection)), "CITED_RATE_LIMIT": "100000/minute"}
+    # API-only workers: this test asks over HTTP, and Gradio's import would slow both starts.
+    env = {**chroma_server.env(str(collection)), "CITED_RATE_LIMIT": "100000/minute", "CITED_UI": "false"}
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     (corpus / "release-notes.txt").write_text(release_note(0), encoding="utf-8")

@@ -4,6 +4,7 @@ Chromium comes from Debian's package (``.ci/run`` installs it); when it is missi
 rather than skip, because a page that was never opened in a browser is not known to work.
 """
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from service.answering.answer_types import AskResponse, Citation
 from service.feedback import FeedbackStore
 from tests.conftest import CEO_DOC, CORPUS, HR_DOC, ROOT
 from tests.documents import BOARD_DOC, ingest_with_auth
+from tests.scripted_llm import ScriptedChat, scripted_endpoint
 from ui.conversation import Turn
 from ui.render import message_html, panel_html, question_html
 
@@ -325,3 +327,96 @@ def test_a_document_added_on_the_page_is_answerable_at_once(
         expect(message).to_contain_text("14 March")
         expect(page.locator("#cited-panel")).to_contain_text("uploads/logistics-note.txt")
         context.close()
+
+
+# --- generated answers, streamed onto the page ---------------------------------------------------
+
+WATCH_WRITING = """() => {
+  window.__citedWriting = [];
+  new MutationObserver(() => {
+    const busy = document.querySelector('#cited-chat .cited-busy');
+    const writing = document.querySelector('#cited-chat .cited-writing');
+    const shown = writing ? writing.textContent.trim() : '';
+    if (busy) window.__citedWriting.push([busy.textContent.trim(), shown]);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+WORKING_GROUP = "On what date did Alibaba form its emergency working group?"
+
+
+def generating_server(root: Path, served_corpus: Path, embedder: Embedder, **llm: object) -> LiveServer:
+    shutil.copytree(served_corpus / "data", root / "data")
+    settings = Settings(
+        data_dir=root / "data", corpus_dir=served_corpus / "corpus", rate_limit="100000/minute", **llm
+    )  # type: ignore[arg-type]
+    return LiveServer(settings, embedder=embedder)
+
+
+def test_the_page_shows_each_generated_sentence_once_verified_while_the_model_writes(
+    browser: Browser, tmp_path: Path, served_corpus: Path, embedder: Embedder
+) -> None:
+    """The model here is the scripted endpoint (``tests/scripted_llm.py``): only it holds its reply
+    back for exact, known times, which is what "shown before the model finished" needs. The local
+    model's path through the page is the next test."""
+    scripted = {"llm": "openai", "llm_model": "scripted", "llm_retries": 0}
+    with (
+        scripted_endpoint() as base_url,
+        generating_server(tmp_path, served_corpus, embedder, llm_base_url=base_url, **scripted) as server,
+    ):
+        retrieved = httpx.post(
+            f"{server.url}/ask", json={"question": WORKING_GROUP, "mode": "quoted", "include_retrieved": True}
+        ).json()["retrieved"]
+        n = next(p["rank"] for p in retrieved if "January 23rd" in p["text"])
+        first = "On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group"
+        ScriptedChat.reply = [
+            f"{first} [{n}]. ",
+            f"It was set up on January 25th [{n}]. ",
+            "It met",
+            " every",
+            " day",
+            " after that",
+            " in Hangzhou [1].",
+        ]
+        ScriptedChat.delay_s, ScriptedChat.sent_last_at = 0.35, 0.0
+        context = browser.new_context(viewport=VIEWPORT)
+        page = open_page(context.new_page(), server.url)
+        page.evaluate(WATCH_WRITING)
+        page.locator("#cited-question textarea").fill(WORKING_GROUP)
+        page.locator("#cited-ask").click()
+        writing = bot_messages(page).first.locator(".cited-writing")
+        expect(writing).to_contain_text("emergency working group", timeout=30_000)
+        assert ScriptedChat.sent_last_at == 0.0  # shown while the model was still writing
+        expect(writing).not_to_contain_text("January 25th")  # withheld: never on the page
+        message = bot_messages(page).first
+        message.locator(".cited-answer").wait_for(timeout=30_000)
+        assert ScriptedChat.sent_last_at > 0.0
+        states = page.evaluate("window.__citedWriting")
+        assert any(s[0].startswith("Writing an answer from") for s in states)
+        assert any("1 generated sentence was withheld" in s[0] for s in states)  # said as it happens
+        assert not any("January 25th" in s[1] or "Hangzhou" in s[1] for s in states)
+        expect(message.locator(".cited-answer")).to_have_text(f"{first}. [1]")
+        expect(message.locator("a.cited-marker")).to_have_count(1)  # linked once the answer is complete
+        expect(message.locator(".cited-mode")).to_contain_text("Written by openai (scripted")
+        expect(message.locator(".cited-mode")).to_contain_text("2 generated sentences were withheld")
+        expect(page.locator("#cited-panel .cited-passage mark")).to_contain_text("January 23rd")
+        context.close()
+
+
+def test_the_page_answers_with_the_local_model_and_says_which_mode_answered(
+    browser: Browser, local_llm_server: LiveServer
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    page = open_page(context.new_page(), local_llm_server.url)
+    page.evaluate(WATCH_WRITING)
+    message = ask(page, WORKING_GROUP)
+    states = page.evaluate("window.__citedWriting")
+    assert any(s[0].startswith("Writing an answer from 5 passages") for s in states), states
+    mode = message.locator(".cited-mode")
+    # SmolLM2-135M is usually wrong: whichever way it went, the page says it.
+    expect(mode).to_contain_text(
+        re.compile(r"Written by local \(SmolLM2|generated answer was withheld|language model found no")
+    )
+    if "Written by" in mode.inner_text():  # every shown marker links to a passage of the panel
+        for marker in message.locator("a.cited-marker").all():
+            number = (marker.inner_text()).strip("[]")
+            expect(page.locator(f"#cited-passage-1-{number}")).to_have_count(1)
+    context.close()

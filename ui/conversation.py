@@ -13,11 +13,13 @@ cite passages for a question the reader did not ask.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from service.answering.answer_types import AskRequest, AskResponse
+from cited.refusals import RefusalError
+from service.answering.answer_types import AnswerSentence, AskRequest, AskResponse
 from service.answering.answers import EmptyIndexError, UnknownDocumentsError
 from service.asking import Asking
 from service.callers import Caller
@@ -39,6 +41,15 @@ class Turn:
     error: str | None = None  # what the reader is told when there is no response
     stale_documents: bool = False  # the error is that some chosen documents are gone
     rating: str | None = None  # "Like" or "Dislike" as the chat shows it; None: not rated
+    # While a generated answer is being written: the passages found (None before retrieval), the
+    # sentences verified and shown so far, and how many were withheld.
+    found: int | None = None
+    shown: list[AnswerSentence] = field(default_factory=list)
+    withheld: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.response is not None or self.error is not None
 
     def answered(self) -> Answered:
         """The turn as a rating is about it: what the reader saw."""
@@ -83,20 +94,40 @@ def question_problem(question: str) -> str | None:
     return None
 
 
-def answer(
+def answering(
     asking: Asking,
     number: int,
     question: str,
     documents: list[str] | None,
     caller: Caller,
-) -> Turn:
-    """Ask the service; failures become a turn with a readable ``error``, never an exception."""
+) -> Iterator[Turn]:
+    """The turn as it is made: after retrieval, after each verified generated sentence, and last
+    finished (with its response or a readable ``error``, never an exception). Closing the iterator
+    stops a generation in progress."""
     turn = Turn(number, question, documents or None)
     try:
         if turn.documents:
             titles = {d.document_id: d.title for d in asking.documents(caller)}
             turn.searched = [titles.get(d, d) for d in turn.documents]
-        turn.response = asking.ask(AskRequest(question=question, documents=turn.documents), caller)
+        request = AskRequest(question=question, documents=turn.documents)
+        generating = asking.mode(request) == "generated"
+        events = asking.answer_events(request, caller)
+        try:
+            for event in events:
+                if isinstance(event, AskResponse):
+                    turn.response = event
+                    break
+                if isinstance(event, list):
+                    turn.found = len(event)
+                    if not generating:  # a quoted answer follows at once: nothing to show before it
+                        continue
+                elif isinstance(event, AnswerSentence):
+                    turn.shown.append(event)
+                else:
+                    turn.withheld += 1
+                yield turn
+        finally:
+            events.close()  # stops a generation in progress
     except UnknownDocumentsError:
         turn.error = (
             "Some of the documents you chose are no longer indexed (deleted or replaced since the list "
@@ -110,7 +141,21 @@ def answer(
             f"You have asked too many questions in a short time (the limit is {exc.limit} per reader). "
             f"Please wait {exc.retry_after_s} s and ask again."
         )
+    except RefusalError as exc:  # e.g. the language model is down or too slow: its message names it
+        turn.error = exc.message
     except Exception:
         log.exception("the page failed to answer %r", question)
         turn.error = FAILED
+    yield turn
+
+
+def answer(
+    asking: Asking,
+    number: int,
+    question: str,
+    documents: list[str] | None,
+    caller: Caller,
+) -> Turn:
+    """The finished turn of :func:`answering`."""
+    *_, turn = answering(asking, number, question, documents, caller)
     return turn

@@ -105,15 +105,20 @@ class PageEvents:
         if problem := conversation.question_problem(text):
             yield {p.status: error_html(problem, "Not asked.")}  # the question stays, to be fixed
             return
-        busy = {"role": "assistant", "content": BUSY}
         yield {
-            p.chat: chat_update(state, [_user(text), busy]),
+            p.chat: chat_update(state, [_user(text), _pending(BUSY)]),
             p.question: gr.update(value="", interactive=False),
             p.ask: gr.update(value="Answering…", interactive=False),
             p.status: "",
         }
         state.asked += 1
-        turn = conversation.answer(self.asking, state.asked, text, chosen, reader.caller)
+        # A generated answer arrives sentence by sentence, each once verified; the chat is redrawn
+        # with what has been verified so far. Gradio closes this generator when the reader leaves,
+        # which closes the turn's and so stops the model.
+        for turn in conversation.answering(self.asking, state.asked, text, chosen, reader.caller):
+            if turn.finished:
+                break
+            yield {p.chat: chat_update(state, [_user(text), _pending(message_html(turn))])}
         state.turns.append(turn)
         done: dict[Any, Any] = {
             p.chat: chat_update(state),
@@ -188,6 +193,10 @@ class PageEvents:
             message = "Your account may not add documents; ask your administrator."
             return error_html(message, NOT_ADDED), gr.skip()
         return add_document(self.changes, path, reader.groups), self.documents_update(reader, chosen)
+
+
+def _pending(html: str) -> dict[str, str]:
+    return {"role": "assistant", "content": html}
 
 
 def _user(text: str) -> dict[str, str]:

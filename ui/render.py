@@ -48,14 +48,21 @@ def marker_link(turn: int, citation: Citation) -> str:
     )
 
 
+def _withheld_note(count: int) -> str:
+    if not count:
+        return ""
+    sentences = "sentence was" if count == 1 else "sentences were"
+    return f" {count} generated {sentences} withheld: the passages cited do not back them."
+
+
 def mode_html(response: AskResponse) -> str:
-    """Which mode answered: a generated answer names its model; a quoted one that stands in for a
-    withheld generated answer says why (the response's notice)."""
+    """Which mode answered: a generated answer names its model (and how many of its sentences were
+    withheld); a quoted one that stands in for a withheld generated answer says why (the notice)."""
     if response.mode == "generated":
         model = escape(response.model or "a language model")
         return (
             f'<div class="cited-mode">Written by {model}; each sentence was checked against the '
-            "passage it cites.</div>"
+            f"passage it cites.{_withheld_note(len(response.unsupported))}</div>"
         )
     if response.notice:
         return f'<div class="cited-mode">{escape(_one_line(response.notice))}</div>'
@@ -90,10 +97,35 @@ def question_html(question: str) -> str:
 
 
 def message_html(turn: Turn) -> str:
-    """The assistant's chat message for ``turn``."""
+    """The assistant's chat message for ``turn``; while it is being answered, what has been
+    verified so far."""
+    if not turn.finished:
+        return writing_html(turn)
     if turn.response is None:
         return error_html(turn.error or "", "Could not answer.")
     return answer_html(turn.number, turn.response) + scope_note(turn.searched)
+
+
+def writing_html(turn: Turn) -> str:
+    """A generated answer being written: the sentences verified so far, markers not yet linked
+    (the citations are numbered once the answer is complete), and what is happening now."""
+    if turn.found is None:
+        return BUSY
+    sentences = " ".join(
+        _MARKER.sub(
+            r' <span class="cited-marker-pending">[\1]</span>', escape(_one_line(s.text), quote=False)
+        )
+        for s in turn.shown
+    )
+    body = f'<div class="cited-writing">{sentences}</div>' if sentences else ""
+    status = (
+        f"Writing an answer from {turn.found} passage{'s' if turn.found != 1 else ''}; each sentence "
+        f"appears once its citation is checked.{_withheld_note(turn.withheld)}"
+    )
+    return (
+        f'{body}<div class="cited-busy" role="status" aria-live="polite"><span class="cited-spinner" '
+        f'aria-hidden="true"></span> {escape(status)}</div>'
+    )
 
 
 BUSY = (
@@ -149,8 +181,10 @@ def notice_html(message: str) -> str:
 
 
 CSS = """
-#cited-chat .cited-answer { line-height: 1.6; }
+#cited-chat .cited-answer, #cited-chat .cited-writing { line-height: 1.6; }
 .cited-marker { text-decoration: none; font-weight: 600; cursor: pointer; }
+.cited-marker-pending { font-weight: 600; color: #666; }
+.cited-mode { margin-top: .4rem; font-size: .85rem; color: #555; }
 .cited-notfound, .cited-error, .cited-notice, .cited-busy { padding: .6rem .9rem; border-radius: .5rem; }
 .cited-notfound { background: #fff7e0; border: 1px solid #e8c468; color: #5c4300; }
 .cited-error { background: #fdecec; border: 1px solid #e0a0a0; color: #6b1111; }

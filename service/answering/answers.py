@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import numpy as np
 
@@ -189,7 +189,7 @@ class AnswerService:
 
     def answer_events(
         self, request: AskRequest, groups: frozenset[str] | None = None
-    ) -> Iterator[AnswerEvent]:
+    ) -> Generator[AnswerEvent, None, None]:
         """The answer as it is made: the retrieved passages (numbered as the model sees them), each
         generated sentence once verified (shown or withheld), then the response. Closing the
         iterator stops a generation in progress."""

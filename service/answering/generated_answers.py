@@ -19,6 +19,7 @@ from service.answering.generation import (
     GeneratedSentence,
     is_refusal,
     prompt_messages,
+    reply_grammar,
     sentences_as_written,
 )
 from service.answering.verification import Supported, Verifier, Withheld
@@ -80,11 +81,13 @@ def generate(
     """Each sentence of the model's reply once verified: shown (``AnswerSentence``) or withheld.
 
     Closing this iterator closes the model's stream, which stops the generation."""
-    tokens = model.stream(prompt_messages(question, passages), max_tokens)
+    tokens = model.stream(prompt_messages(question, passages), max_tokens, reply_grammar(len(passages)))
+    written: set[str] = set()
     try:
         for sentence in sentences_as_written(tokens):
-            if _empty(sentence):
+            if _empty(sentence) or sentence.claim in written:  # small models repeat themselves
                 continue
+            written.add(sentence.claim)
             if is_refusal(sentence):
                 into.refused = True
                 continue

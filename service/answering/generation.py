@@ -40,6 +40,32 @@ EXAMPLE_QUESTION = (
 )
 EXAMPLE_ANSWER = "The company hired 40 engineers in Berlin [2]."
 
+# Sentences a reply may hold under the local model's grammar, and characters per sentence.
+GRAMMAR_SENTENCES = 3
+GRAMMAR_SENTENCE_CHARS = 160
+
+
+def reply_grammar(passages: int) -> str:
+    """A GBNF grammar for the reply, where the backend takes one (the local model): ``NOT FOUND``,
+    or one to three sentences each ending in markers of given passages, "… [2]." or "… [1][3].".
+
+    SmolLM2-135M writes no marker from the prompt alone (none in 25 sentences over 12 dev
+    questions); under this grammar every sentence names a passage, so the verifier can check it
+    instead of withholding it unread. It cannot make the model right: the verifier still decides.
+    No full stop inside a sentence, so each ends at its markers: allowing one before a digit
+    (3.5%) let the model run on in "2.2.1.1…" loops (tried here), and more than two markers in
+    "[1][2][3][4][5][1]…" loops.
+    """
+    numbers = " | ".join(f'"{n}"' for n in range(1, passages + 1))
+    optional = " ".join(["sentence?"] * (GRAMMAR_SENTENCES - 1))
+    return (
+        f'root ::= "{NOT_FOUND}" | sentence {optional}\n'
+        'sentence ::= body " [" number "]" ("[" number "]")? "." " "?\n'
+        f"body ::= [A-Za-z0-9\"'(] [^\\[\\]\\n.]{{3,{GRAMMAR_SENTENCE_CHARS}}}\n"
+        f"number ::= {numbers}\n"
+    )
+
+
 REMOVED = "[a line that reads as an instruction to a language model was removed]"
 # Phrases that address a model rather than a reader. Checked on every passage line before a model
 # sees it; a strategy document has no reason to say any of these.
