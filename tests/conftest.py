@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -118,7 +119,11 @@ class ChromaServer:
         }
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], deadline: float, log: Path) -> None:
+class Polled(Protocol):
+    def poll(self) -> int | None: ...
+
+
+def wait_until_up(url: str, process: Polled, deadline: float, log: Path) -> None:
     """Poll ``url`` until it answers 200; fail with the end of the process's log if it dies or
     the monotonic ``deadline`` passes first."""
     while True:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +26,7 @@ from cited.store import ChunkStore, open_store
 from ingest.manifest import Manifest
 from ingest.sync import Ingestor
 from tests.conftest import ROOT
+from tests.forked_cli import ForkedCommand
 
 pytestmark = pytest.mark.processes
 
@@ -127,16 +126,15 @@ def visible_versions(store: ChunkStore) -> dict[str, list[str]]:
     return {source: sorted(next(iter(v.values()))) for source, v in seen.items()}
 
 
-def ingest_process(settings: Settings, corpus: Path, crash_at: str | None) -> subprocess.Popen[str]:
+def ingest_process(settings: Settings, corpus: Path, crash_at: str | None) -> ForkedCommand:
+    """A real `cited ingest` process, forked from one that has the libraries imported
+    (``tests/forked_cli.py``): seven started at once from scratch spent most of their time importing."""
     env = {**os.environ, **{f"CITED_{k.upper()}": str(v) for k, v in SMALL.items()}}
     env.pop("CITED_CRASH_AT", None)
     if crash_at:
         env["CITED_CRASH_AT"] = crash_at
-    return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "ingest", str(corpus), "--data-dir", str(settings.data_dir),
-         "--no-progress"],
-        cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    args = ["ingest", str(corpus), "--data-dir", str(settings.data_dir), "--no-progress"]
+    return ForkedCommand(args, env, ROOT, settings.data_dir.parent / "ingest.log")
 
 
 @pytest.fixture
@@ -177,7 +175,7 @@ FIRST_INGEST = "first ingest"
 @pytest.fixture(scope="module")
 def kills(
     tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
-) -> dict[str, tuple[Settings, Path, subprocess.Popen[str]]]:
+) -> dict[str, tuple[Settings, Path, ForkedCommand]]:
     """Every kill this module waits for, started at once: each kill point's ingest of A -> B, and a
     first ingest killed midway, each a real `cited ingest` on a store of its own. Side by side they
     take about half as long as one after another on 2 cores."""
@@ -197,7 +195,7 @@ def kills(
 
 
 def test_a_kill_at_every_step_recovers_to_the_clean_store(
-    kills: dict[str, tuple[Settings, Path, subprocess.Popen[str]]],
+    kills: dict[str, tuple[Settings, Path, ForkedCommand]],
     clean_b: tuple[dict[str, object], dict[str, list[str]], dict[str, list[str]]],
     embedder: Embedder,
 ) -> None:
@@ -251,7 +249,7 @@ def test_a_kill_from_outside_mid_ingest_recovers(
 
 
 def test_a_first_ingest_killed_midway_leaves_no_orphans(
-    kills: dict[str, tuple[Settings, Path, subprocess.Popen[str]]], embedder: Embedder, tmp_path: Path
+    kills: dict[str, tuple[Settings, Path, ForkedCommand]], embedder: Embedder, tmp_path: Path
 ) -> None:
     settings, corpus, process = kills[FIRST_INGEST]
     process.communicate(timeout=300)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +23,8 @@ from cited.settings import Settings
 from cited.store import open_store
 from evals.live_server import LiveServer, free_port
 from ingest.sync import Ingestor
-from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, invoke_cited, run_cited, wait_until_up
+from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, invoke_cited, wait_until_up
+from tests.forked_cli import ForkedCommand
 
 pytestmark = pytest.mark.processes
 
@@ -45,7 +44,7 @@ def release_note(version: int) -> str:
 
 
 class Worker:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], data_dir: Path, log: Path) -> None:
+    def __init__(self, url: str, process: ForkedCommand, data_dir: Path, log: Path) -> None:
         self.url = url
         self.process = process
         self.data_dir = data_dir
@@ -54,17 +53,15 @@ class Worker:
 
 @contextmanager
 def workers(env: dict[str, str], data_dirs: list[Path], log_dir: Path) -> Iterator[list[Worker]]:
-    """`cited serve` processes, each with its own data directory, all on the same store."""
+    """`cited serve` processes, each with its own data directory, all on the same store (forked
+    with the libraries imported: ``tests/forked_cli.py``)."""
     started: list[Worker] = []
     try:
         for number, data_dir in enumerate(data_dirs):
             port = free_port()
             log = log_dir / f"worker-{number}.log"
-            process = subprocess.Popen(
-                [sys.executable, "-m", "cli.main", "serve", "--port", str(port),
-                 "--data-dir", str(data_dir)],
-                cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            args = ["serve", "--port", str(port), "--data-dir", str(data_dir)]
+            process = ForkedCommand(args, {**os.environ, **env}, ROOT, log)
             started.append(Worker(f"http://127.0.0.1:{port}", process, data_dir, log))
         deadline = time.monotonic() + 180
         for worker in started:
@@ -238,9 +235,10 @@ def test_two_workers_on_one_chroma_server_stay_consistent(
             [a.url, b.url], "What did the release move?", one_version_of("release-notes.txt")
         ) as hammer:
             small_groups = {**os.environ, **env, "CITED_WRITE_BATCH_CHUNKS": "8"}
-            changed = run_cited("ingest", str(corpus), "--data-dir", str(tmp_path / "ingest-data"),
-                                "--no-progress", cwd=ROOT, env=small_groups)  # fmt: skip
-            assert changed.returncode == 0, changed.stderr
+            args = ["ingest", str(corpus), "--data-dir", str(tmp_path / "ingest-data"), "--no-progress"]
+            changed = ForkedCommand(args, small_groups, ROOT, tmp_path / "ingest.log")
+            _, output = changed.communicate(timeout=300)
+            assert changed.returncode == 0, output
             hammer.wait_for(4)
         assert hammer.failures == [], hammer.failures[:5]
         assert hammer.answers > 10
@@ -296,10 +294,13 @@ def test_a_reader_sees_one_version_while_an_ingest_is_stopped_mid_publish(
     (corpus / "release-notes.txt").write_text(release_note(1), encoding="utf-8")
     question = "What did the release move?"
 
-    def ingest(crash_at: str | None) -> int:
+    def ingest(crash_at: str | None) -> int | None:
         extra = {"CITED_CRASH_AT": crash_at} if crash_at else {}
         args = ("ingest", str(corpus), "--data-dir", str(settings.data_dir), "--no-progress")
-        return run_cited(*args, cwd=ROOT, env={**env, **extra}).returncode
+        # A real process, forked with the libraries already imported (tests/forked_cli.py).
+        process = ForkedCommand(args, {**env, **extra}, ROOT, tmp_path / f"ingest-{crash_at}.log")
+        process.communicate(timeout=300)
+        return process.returncode
 
     with LiveServer(settings) as server:
         # Killed after writing release 1, before publishing it: both are stored, 1 is hidden.
