@@ -65,10 +65,12 @@ class OpenAIChat:
         timeout_s: float = 60.0,
         retries: int = 2,
         role: str = "llm",
+        grammar_field: str | None = None,
     ) -> None:
         import openai
 
         self.model = model
+        self._grammar_field = grammar_field
         self.base_url = base_url.rstrip("/")
         self.name = f"openai ({model} at {self.base_url})"
         self._role = role  # "llm" or "judge": which CITED_<ROLE>_... settings to name in errors
@@ -80,8 +82,9 @@ class OpenAIChat:
     def stream(
         self, messages: Sequence[Message], max_tokens: int, grammar: str | None = None
     ) -> Iterator[str]:
-        # OpenAI-compatible servers take grammars under different names (llama.cpp `grammar`, vLLM
-        # `guided_grammar`, none at all for hosted APIs): the prompt alone asks for the form here.
+        # OpenAI-compatible servers take a grammar in a field of their own (llama.cpp's `grammar`) or
+        # none at all (hosted APIs): it is sent only where CITED_LLM_GRAMMAR_FIELD names the field.
+        extra = {self._grammar_field: grammar} if grammar and self._grammar_field else None
         with self._errors():
             chunks = self._client.chat.completions.create(
                 model=self.model,
@@ -89,6 +92,7 @@ class OpenAIChat:
                 temperature=0,
                 max_tokens=max_tokens,
                 stream=True,
+                extra_body=extra,
             )
             with chunks:  # closing it closes the connection: the server stops generating
                 received = False
@@ -240,4 +244,5 @@ def make_chat_model(settings: Settings) -> ChatModel | None:
         settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
         settings.llm_timeout_s,
         settings.llm_retries,
+        grammar_field=settings.llm_grammar_field,
     )

@@ -151,6 +151,26 @@ class Settings(BaseSettings):
         2, ge=0, le=10, description="Retries, with exponential backoff, on connection errors, 429 and 5xx."
     )
     llm_max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens a generated answer may take.")
+    llm_grammar_field: str | None = Field(
+        None,
+        description=(
+            "With CITED_LLM=openai, the request field the server reads a GBNF grammar from, to hold "
+            "the reply to marked sentences as the local model is: `grammar` for llama.cpp's server "
+            "and llama-cpp-python's. Unset: the prompt alone asks for markers."
+        ),
+    )
+    # Who decides that the passages do not answer. The verifier checks that each sentence is backed
+    # by its passage, not that it answers the question: SmolLM2 answers unanswerable questions with
+    # backed but beside-the-point sentences and never says NOT FOUND. `step` (the default) asks the
+    # model only when the answer step (the one quoted answers use) finds an answer, so both modes
+    # abstain alike; `model` leaves it to the model's own NOT FOUND, for a model that can be trusted.
+    llm_abstain: Literal["step", "model"] = Field(
+        "step",
+        description=(
+            "step: generate only when the answer step finds an answer in the passages (abstain as "
+            "quoted answers do); model: always ask the model, which may reply NOT FOUND."
+        ),
+    )
     llm_threads: int | None = Field(
         None, ge=1, le=256, description="CPU threads of the local model (default: llama.cpp's choice)."
     )
@@ -181,6 +201,16 @@ class Settings(BaseSettings):
     # Serving
     host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `cited serve` listens on.")
+    max_in_flight: int = Field(
+        16,
+        ge=1,
+        le=10_000,
+        description=(
+            "Answers (POST /ask, /v1/chat/completions) in progress at once per worker; past it, "
+            "503 with Retry-After."
+        ),
+    )
+    retry_after_s: int = Field(1, ge=1, le=3600, description="Retry-After of a 503 for too many answers.")
     ui: bool = Field(
         True, description="Serve the page at /ui; false serves the API alone (e.g. behind another front end)."
     )

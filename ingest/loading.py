@@ -205,8 +205,12 @@ def _read_pdf(data: bytes) -> tuple[str | None, list[str]]:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise UnreadableFileError("the PDF is encrypted; save an unencrypted copy")
+        # Most encrypted PDFs (annual reports, filings) carry only an owner password, which limits
+        # printing and copying: the empty user password opens them, as every PDF viewer does.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableFileError(
+                "the PDF needs a password to open; save a copy without one (or ask its owner for one)"
+            )
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
     except UnreadableFileError:

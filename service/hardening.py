@@ -1,4 +1,5 @@
-"""Limits and headers every response gets: request size, CORS, security headers.
+"""Limits and headers every response gets: request size, answers in progress, CORS, security
+headers.
 
 The rate limit per caller is ``service/rate_limit.py``.
 """
@@ -104,24 +105,30 @@ async def _too_large(send: Send, max_bytes: int, upload: bool, chat: bool = Fals
         else "a question is at most 2000 characters"
     )
     message = f"The request body is over {max_bytes} bytes; {hint}."
-    error: dict[str, object] = (  # the OpenAI-compatible route answers in OpenAI's error shape
-        {
-            "error": {
-                "message": message,
-                "type": "request_too_large",
-                "code": "request_too_large",
-                "param": None,
-            }
-        }
+    await send_error(send, 413, "request_too_large", message, chat)
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    chat: bool,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """An error response written before any route runs, in the shape of the route asked: OpenAI's
+    for the OpenAI-compatible one, Cited's ``ErrorBody`` for the rest."""
+    error: dict[str, object] = (
+        {"error": {"message": message, "type": code, "code": code, "param": None}}
         if chat
-        else {"error": "request_too_large", "message": message, "fields": []}
+        else {"error": code, "message": message, "fields": []}
     )
     body = json.dumps(error).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), *_API_HEADERS],
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *(headers or []), *_API_HEADERS],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -129,6 +136,41 @@ async def _too_large(send: Send, max_bytes: int, upload: bool, chat: bool = Fals
 
 _MULTIPART_ALLOWANCE = 16 * 1024
 CHAT_PATH = "/v1/chat/completions"
+ANSWERING = frozenset({"/ask", CHAT_PATH})
+
+
+class InFlightLimit:
+    """At most ``limit`` answers in progress per process; past it, 503 with ``Retry-After``.
+
+    Two cores answer about 24 questions a second; a burst beyond what they can work through only
+    makes every reader wait longer (32 concurrent clients: p50 1.4 s with nothing refused). Refusing
+    at once lets a client retry or go elsewhere, and keeps the latency of those admitted bounded.
+    An answer counts until its response has been sent, streamed ones included.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, retry_after_s: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.retry_after_s = retry_after_s
+        self.in_flight = 0  # read and changed on the event loop only: no lock needed
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in ANSWERING:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            message = (
+                f"Cited is answering {self.in_flight} questions, its limit (CITED_MAX_IN_FLIGHT); "
+                f"retry in {self.retry_after_s} s."
+            )
+            retry = [(b"retry-after", str(self.retry_after_s).encode())]
+            await send_error(send, 503, "overloaded", message, scope.get("path") == CHAT_PATH, retry)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -140,6 +182,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight, retry_after_s=settings.retry_after_s)
     app.add_middleware(
         RequestLimits,
         max_bytes=settings.max_request_bytes,

@@ -24,6 +24,17 @@ def write_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
     return path
 
 
+def encrypt_pdf(path: Path, owner_password: str, user_password: str = "", algorithm: str = "AES-256") -> Path:
+    """``path`` encrypted in place as pypdf does it; an empty ``user_password`` gives the common
+    owner-password-only PDF, which opens without a password but restricts printing and copying."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(path))
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm=algorithm)
+    writer.write(path)
+    return path
+
+
 def write_docx(path: Path, title: str, paragraphs: list[str], table: list[list[str]] | None = None) -> Path:
     import docx
 

@@ -128,6 +128,19 @@ def test_the_verifier_shows_a_backed_sentence_with_the_span_that_backs_it(verifi
     assert HR_PASSAGE[start:end].startswith("On January 23rd") and end <= len(HR_PASSAGE)
 
 
+def test_a_sentence_cut_off_mid_phrase_is_withheld(verifier: Verifier) -> None:
+    passages = [scored(HR_PASSAGE)]
+    cuts = (
+        "Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group and [1].",
+        "On January 23rd, Alibaba CEO Daniel Jiang set up an emergency working group,. [1]",
+    )
+    for cut in cuts:
+        checked = verifier.check(parse_sentence(cut), passages)
+        assert isinstance(checked, Withheld) and checked.reason == "it is cut off mid-phrase"
+    whole = "Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group [1]."
+    assert isinstance(verifier.check(parse_sentence(whole), passages), Supported)
+
+
 def test_an_injected_line_backs_nothing(verifier: Verifier) -> None:
     passage = f"The 3C strategy has three parts.\n{INJECTED}"
     checked = verifier.check(parse_sentence("PWNED [1]"), [scored(passage)])
@@ -150,6 +163,7 @@ def scripted(store_copy: Path, embedder: Embedder) -> Iterator[tuple[httpx.Clien
         settings = Settings(
             data_dir=store_copy / "data", corpus_dir=store_copy / "corpus", rate_limit="100000/minute",
             llm="openai", llm_base_url=base_url, llm_model="scripted", llm_timeout_s=1, llm_retries=0,
+            llm_abstain="model",  # the verifier's cases need the model asked whatever the question
         )  # fmt: skip
         with LiveServer(settings, embedder=embedder) as server, server.client() as client:
             yield client, base_url
@@ -205,6 +219,27 @@ def test_when_no_sentence_survives_the_answer_is_quoted_and_says_so(
     assert body["notice"].startswith("The generated answer was withheld")
     assert body["unsupported"][0]["text"] == "The group was founded by Jack Ma in 1999 [1]."
     citation_contract(body)
+
+
+def test_by_default_the_model_is_not_asked_what_the_passages_do_not_answer(
+    store_copy: Path, embedder: Embedder
+) -> None:
+    with scripted_endpoint() as base_url:
+        settings = Settings(
+            data_dir=store_copy / "data", corpus_dir=store_copy / "corpus", llm="openai",
+            llm_base_url=base_url, llm_model="scripted", llm_retries=0,
+        )  # fmt: skip
+        with LiveServer(settings, embedder=embedder) as server, server.client() as client:
+            script("Paris is the capital of France [1].")
+            body = client.post("/ask", json={"question": "What is the capital of France?"}).json()
+            assert body["abstained"] and "language model was not asked" in body["notice"]
+            assert ScriptedChat.seen == []  # the answer step abstained: no prompt went out
+            script(
+                "On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group "
+                "[1][2][3][4][5]."
+            )
+            assert client.post("/ask", json={"question": QUESTION}).json()["mode"] == "generated"
+            assert len(ScriptedChat.seen) == 1
 
 
 def test_a_model_that_obeys_an_injected_line_shows_nothing(scripted: tuple[httpx.Client, str]) -> None:
@@ -296,8 +331,8 @@ def test_the_local_model_answers_only_with_sentences_its_citations_back(
             withheld += len(body["unsupported"])
             # Under the grammar every sentence names a passage; only one cut off by the token limit
             # (the last) can lack its marker.
-            unmarked = [u for u in body["unsupported"] if u["reason"] == "cites no passage"]
-            assert unmarked in ([], body["unsupported"][-1:]), body["unsupported"]
+            reasons = [u["reason"] for u in body["unsupported"]]
+            assert "cites no passage" not in reasons[:-1], body["unsupported"]
             if body["mode"] != "generated":
                 assert body["notice"]  # a withheld generation is said, never silent
                 continue
@@ -316,6 +351,19 @@ def test_the_local_model_answers_only_with_sentences_its_citations_back(
     # The model does write sentences its citations do not back: were verification skipped, they
     # would have been shown, and the check above would fail on them.
     assert withheld > 0 and shown + withheld > 0
+
+
+def test_a_grammar_goes_to_an_openai_compatible_server_only_in_the_field_named_for_it() -> None:
+    from cited.language_model import OpenAIChat
+
+    messages = prompt_messages(QUESTION, [scored(HR_PASSAGE)])
+    with scripted_endpoint() as base_url:
+        script("On January 23rd [1].")
+        for field, sent in ((None, False), ("grammar", True)):
+            chat = OpenAIChat(base_url, "scripted", retries=0, grammar_field=field)
+            assert "".join(chat.stream(messages, 16, reply_grammar(1))) == "On January 23rd [1]."
+            body = ScriptedChat.seen[-1]
+            assert ("grammar" in body) is sent and (not sent or body["grammar"] == reply_grammar(1))
 
 
 # The OpenAI-compatible endpoint, through the official client

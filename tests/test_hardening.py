@@ -4,6 +4,7 @@ Schemathesis fuzz run against the service's own OpenAPI schema."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -240,3 +241,47 @@ def test_a_flood_of_bad_keys_is_throttled_by_address(guarded: tuple[LiveServer, 
             for _ in range(5)
         ]
     assert statuses[:3] == [401, 401, 401] and 429 in statuses[3:]
+
+
+def test_answers_past_the_in_flight_limit_get_a_503_with_retry_after(
+    served_corpus: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    """One answer is held in progress by a slow model (the scripted endpoint: only it can be held
+    for a known time); the next is refused at once, in each route's error shape, and admitted again
+    once the first is done."""
+    import threading
+
+    import httpx
+
+    from tests.scripted_llm import ScriptedChat, scripted_endpoint
+
+    shutil.copytree(served_corpus / "data", tmp_path / "data")
+    with scripted_endpoint() as base_url:
+        ScriptedChat.reply, ScriptedChat.delay_s = ["On January 23rd,", " the group", " met [1]."], 0.7
+        limited = Settings(
+            data_dir=tmp_path / "data", corpus_dir=served_corpus / "corpus", rate_limit="100000/minute",
+            llm="openai", llm_base_url=base_url, llm_model="scripted", llm_retries=0, llm_abstain="model",
+            max_in_flight=1, retry_after_s=2,
+        )  # fmt: skip
+        with LiveServer(limited, embedder=embedder) as server, server.client() as client:
+            question = {"question": "On what date did Alibaba form its emergency working group?"}
+            slow = threading.Thread(target=lambda: client.post("/ask", json=question, timeout=30))
+            slow.start()
+            deadline = time.monotonic() + 10
+            while not ScriptedChat.seen and time.monotonic() < deadline:
+                time.sleep(0.02)  # the first answer is now waiting on the model
+            refused = httpx.post(f"{server.url}/ask", json=question, timeout=10)
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+            assert (
+                refused.json()["error"] == "overloaded" and "CITED_MAX_IN_FLIGHT" in refused.json()["message"]
+            )
+            chat = httpx.post(
+                f"{server.url}/v1/chat/completions",
+                json={"model": "cited", "messages": [{"role": "user", "content": "Hello?"}]},
+                timeout=10,
+            )
+            assert chat.status_code == 503 and chat.json()["error"]["code"] == "overloaded"
+            assert client.get("/health").status_code == 200  # only answers are limited
+            slow.join(timeout=30)
+            ScriptedChat.delay_s = 0.0
+            assert client.post("/ask", json={**question, "mode": "quoted"}).status_code == 200

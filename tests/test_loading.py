@@ -4,7 +4,7 @@ import pytest
 
 from ingest.loading import UnreadableFileError, discover, document_id, load
 from tests.conftest import CEO_DOC, CORPUS, HR_DOC
-from tests.documents import write_docx, write_pdf
+from tests.documents import encrypt_pdf, write_docx, write_pdf
 
 
 def test_text_titles_come_from_a_heading_line_or_the_file_name() -> None:
@@ -91,6 +91,20 @@ def test_unreadable_files_say_why(tmp_path: Path, name: str, content: bytes, rea
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(UnreadableFileError, match=reason):
+        load(path, tmp_path)
+
+
+@pytest.mark.parametrize("algorithm", ["AES-256", "AES-128", "RC4-128"])
+def test_a_pdf_with_only_an_owner_password_reads_like_any_other(tmp_path: Path, algorithm: str) -> None:
+    path = write_pdf(tmp_path / "filing.pdf", ["Item 7. Revenue grew 12%.", "Item 8. Outlook."], title="10-K")
+    encrypt_pdf(path, owner_password="restrict-printing", algorithm=algorithm)
+    document = load(path, tmp_path)
+    assert document.title == "10-K" and "Revenue grew 12%" in document.pages[0] and len(document.pages) == 2
+
+
+def test_a_pdf_that_needs_a_password_to_open_is_refused_in_words(tmp_path: Path) -> None:
+    path = encrypt_pdf(write_pdf(tmp_path / "board.pdf", ["Confidential."]), "owner", user_password="reader")
+    with pytest.raises(UnreadableFileError, match="needs a password to open; save a copy without one"):
         load(path, tmp_path)
 
 

@@ -46,6 +46,11 @@ NO_LANGUAGE_MODEL = (
     "the answer is quoted from the passages. Start Cited with CITED_LLM=local or CITED_LLM=openai."
 )
 
+NOT_ASKED = (
+    "The passages do not answer this question, so the language model was not asked "
+    "(CITED_LLM_ABSTAIN=step: generated answers abstain as quoted ones do)."
+)
+
 
 class UnknownDocumentsError(RefusalError):
     """The reader asked to search documents that are not indexed, or not theirs to read."""
@@ -179,6 +184,16 @@ class AnswerService:
                 return event
         raise AssertionError("answer_events ends with the response")
 
+    def notice(
+        self, request: AskRequest, mode: str, generated: VerifiedAnswer | None, abstained: bool
+    ) -> str | None:
+        """Why a quoted answer (or an abstention) stands where a generated one was asked for."""
+        if generated is not None:
+            return withheld_notice(generated, abstained)
+        if mode == "generated":  # the answer step abstained, so the model was not asked
+            return NOT_ASKED
+        return NO_LANGUAGE_MODEL if request.mode == "generated" else None
+
     def mode(self, request: AskRequest) -> str:
         """Generated when asked for (or by default) and a language model is configured; quoted
         otherwise: a client asking for generated from a server without a model still gets an answer,
@@ -220,7 +235,12 @@ class AnswerService:
         ]
         yield retrieved
         generated: VerifiedAnswer | None = None
-        if mode == "generated" and retrieval.passages:
+        selection: Selection | None = None
+        if mode == "generated" and retrieval.passages and self.settings.llm_abstain == "step":
+            t = time.perf_counter()
+            selection = self.select(request.question, retrieval)
+            lap("select", t)
+        if mode == "generated" and retrieval.passages and (selection is None or selection.answered):
             assert self.chat_model is not None
             t = time.perf_counter()
             generated = VerifiedAnswer(retrieval.passages)
@@ -249,11 +269,12 @@ class AnswerService:
                     model=self.chat_model.name,
                 )
                 return
-        t = time.perf_counter()
-        selection = self.select(request.question, retrieval)
+        if selection is None:
+            t = time.perf_counter()
+            selection = self.select(request.question, retrieval)
+            lap("select", t)
         abstained = not selection.answered
         cited = cite([] if abstained else selection.chosen)
-        lap("select", t)
         lap("total", started)
         yield AskResponse(
             answer=NOT_ANSWERED if abstained else cited.answer,
@@ -264,16 +285,13 @@ class AnswerService:
             timings_ms=timings,
             retrieved=retrieved if request.include_retrieved else None,
             unsupported=generated.withheld if generated else [],
-            notice=withheld_notice(generated, abstained)
-            if generated
-            else NO_LANGUAGE_MODEL
-            if request.mode == "generated"
-            else None,
+            notice=self.notice(request, mode, generated, abstained),
             model=self.chat_model.name if generated and self.chat_model else None,
         )
 
 
 def withheld_notice(generated: VerifiedAnswer, abstained: bool) -> str:
+    """Why a generated answer asked for is not the one shown."""
     then = (
         "No quoted answer was found either." if abstained else "The answer below is quoted from the passages."
     )

@@ -163,6 +163,28 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
+# Words an English sentence does not end on: a claim ending on one was cut off (by the token limit
+# or the grammar's length bound) before it said what it was about to say.
+# fmt: off
+_UNFINISHED = frozenset({
+    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "into", "onto", "for", "with",
+    "by", "on", "at", "from", "as", "than", "that", "which", "who", "whose", "whom", "was", "were",
+    "is", "are", "be", "been", "being", "has", "have", "had", "its", "their", "his", "her", "our",
+    "your", "my", "this", "these", "those", "because", "while", "whether", "if", "including",
+    "like", "such",
+})
+# fmt: on
+
+
+def cut_off(claim: str) -> bool:
+    """Whether the sentence stops mid-phrase ("…, and Alibaba's leadership was,")."""
+    text = claim.rstrip(" .")
+    if not text or text[-1] in ",;:-–—(/":
+        return True
+    words = text.split()
+    return words[-1].casefold() in _UNFINISHED
+
+
 def is_refusal(sentence: GeneratedSentence) -> bool:
     """The model said the passages do not answer (in the words the prompt asked for, or close)."""
     folded = sentence.claim.casefold().strip(" .!")

@@ -3,6 +3,8 @@
 A sentence is shown only when all of these hold, in this order (the first that fails is the reason
 it is withheld):
 
+0. it is complete: it does not stop mid-phrase (on a comma, or on a word such as "and" or "the"),
+   as a reply cut by the token limit or the local model's length bound does;
 1. it cites at least one passage, and every passage it cites was given to the model;
 2. every number (digits, number words, ordinals) in it occurs in its cited passages;
 3. every name (capitalised word after the first, month names included) occurs in them;
@@ -26,7 +28,7 @@ from cited.chunks import ScoredChunk
 from cited.sentences import split_sentences
 from cited.support import Embed, SupportParams, support_features
 from cited.text_features import names, numbers, words_for_names
-from service.answering.generation import GeneratedSentence, reads_as_instruction, shown_text
+from service.answering.generation import GeneratedSentence, cut_off, reads_as_instruction, shown_text
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Verifier:
     def assess(self, sentence: GeneratedSentence, passages: Sequence[str]) -> tuple[str | None, float]:
         """The first of checks 1-4 that fails (None when all pass), and the support score (0 when
         one failed before it was computed). ``cited eval verifier`` chooses the threshold from these."""
+        if cut_off(sentence.claim):
+            return "it is cut off mid-phrase", 0.0
         if not sentence.markers:
             return "cites no passage", 0.0
         given = len(passages)
