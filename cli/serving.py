@@ -46,6 +46,15 @@ def serve(
         return
     # Each worker process builds its own app from the environment, so the options go there.
     os.environ["CITED_DATA_DIR"] = str(settings.data_dir)
+    # /metrics sums every worker's figures from files in this folder (prometheus-client's
+    # multiprocess mode); emptied first, so a restart does not count the last run's requests.
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        import shutil
+
+        folder = settings.data_dir / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     uvicorn.run(
         "service.app:create_app",
         factory=True,

@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cited.metrics import Metrics
 from cited.records import now
 from cited.refusals import RefusalError
 from cited.settings import Settings
@@ -57,8 +58,9 @@ class CorpusChanges:
     answers from the new version as soon as a change returns.
     """
 
-    def __init__(self, settings: Settings, ingestor: Ingestor) -> None:
+    def __init__(self, settings: Settings, ingestor: Ingestor, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.ingestor = ingestor
         self.store = ingestor.store
         self.manifest = Manifest(settings.manifest_path)
@@ -120,7 +122,11 @@ class CorpusChanges:
             else:
                 target.write_bytes(previous)
             raise
-        return self._upload_result(report, source, readers)
+        change = self._upload_result(report, source, readers)
+        if self.metrics is not None and change.status in ("added", "replaced"):
+            self.metrics.ingested_documents.inc()
+            self.metrics.ingested_chunks.inc(report.chunks_written)
+        return change
 
     @staticmethod
     def _stage(folder: Path, name: str, data: bytes) -> Path:

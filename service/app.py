@@ -19,7 +19,7 @@ from cited.serving_lock import claim_for_serving
 from cited.settings import Settings, get_settings
 from service import errors, hardening
 from service.components import Components, build_components
-from service.routers import ask, documents, health, openai_compat
+from service.routers import ask, documents, health, metrics, openai_compat
 
 
 def create_app(settings: Settings | None = None, components: Components | None = None) -> FastAPI:
@@ -47,8 +47,8 @@ def create_app(settings: Settings | None = None, components: Components | None =
     )
     app.state.components = components
     errors.install(app)
-    hardening.install(app, settings)
-    for router in (ask.router, documents.router, health.router, openai_compat.router):
+    hardening.install(app, settings, components.metrics)
+    for router in (ask.router, documents.router, health.router, metrics.router, openai_compat.router):
         app.include_router(router)
 
     if not settings.ui:  # an API-only server (behind another front end) need not load Gradio

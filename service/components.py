@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from cited.embedding import Embedder
 from cited.keys import KeyStore
+from cited.metrics import Metrics
 from cited.settings import Settings
 from cited.users import UserStore
 from ingest.changes import CorpusChanges
@@ -30,6 +31,7 @@ class Components:
     keys: KeyStore
     users: UserStore | None  # page users; None with auth off
     feedback: FeedbackStore
+    metrics: Metrics
 
 
 def build_components(settings: Settings, embedder: Embedder | None = None) -> Components:
@@ -39,12 +41,14 @@ def build_components(settings: Settings, embedder: Embedder | None = None) -> Co
     # The ingest side shares the answer path's store, models and BM25 owner, so an upload is
     # answered from as soon as it returns.
     ingestor = Ingestor(settings, answers.embedder, answers.store, retriever.multilingual, retriever.lexical)
+    metrics = Metrics()
     return Components(
         settings=settings,
         answers=answers,
-        asking=Asking(answers, RateLimit(settings.rate_limit, settings.rate_limit_storage)),
-        changes=CorpusChanges(settings, ingestor),
+        asking=Asking(answers, RateLimit(settings.rate_limit, settings.rate_limit_storage), metrics),
+        changes=CorpusChanges(settings, ingestor, metrics),
         keys=KeyStore(settings.keys_path),
         users=UserStore(settings.users_path) if settings.auth else None,
         feedback=FeedbackStore(settings.feedback_path),
+        metrics=metrics,
     )

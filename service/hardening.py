@@ -15,7 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Send
 # The ASGI connection scope (Starlette's name for it): the only "scope" in this module.
 from starlette.types import Scope as AsgiScope
 
+from cited.metrics import Metrics
 from cited.settings import Settings
+from service.observability import Observability
 
 # The API's JSON responses: nothing to run, embed or cache. The page and /docs set their own.
 _API_HEADERS = [
@@ -148,10 +150,11 @@ class InFlightLimit:
     An answer counts until its response has been sent, streamed ones included.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, retry_after_s: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, retry_after_s: int, metrics: Metrics) -> None:
         self.app = app
         self.limit = limit
         self.retry_after_s = retry_after_s
+        self.metrics = metrics
         self.in_flight = 0  # read and changed on the event loop only: no lock needed
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
@@ -164,16 +167,19 @@ class InFlightLimit:
                 f"retry in {self.retry_after_s} s."
             )
             retry = [(b"retry-after", str(self.retry_after_s).encode())]
+            self.metrics.refused_busy.inc()
             await send_error(send, 503, "overloaded", message, scope.get("path") == CHAT_PATH, retry)
             return
         self.in_flight += 1
+        self.metrics.in_flight.inc()
         try:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+            self.metrics.in_flight.dec()
 
 
-def install(app: FastAPI, settings: Settings) -> None:
+def install(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     if settings.cors_origins:
         # Closed by default: without origins no CORS header is sent and browsers refuse other sites.
         app.add_middleware(
@@ -182,10 +188,14 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(InFlightLimit, limit=settings.max_in_flight, retry_after_s=settings.retry_after_s)
+    app.add_middleware(
+        InFlightLimit, limit=settings.max_in_flight, retry_after_s=settings.retry_after_s, metrics=metrics
+    )
     app.add_middleware(
         RequestLimits,
         max_bytes=settings.max_request_bytes,
         max_upload_bytes=settings.max_upload_bytes,
         max_chat_bytes=settings.max_chat_request_bytes,
     )
+    # Outermost: every response, refusals of the limits above included, gets its request id.
+    app.add_middleware(Observability, metrics=metrics)

@@ -237,6 +237,17 @@ def test_a_key_revoked_while_the_server_runs_is_refused_at_once(secured: Secured
     assert ask(secured, key, "Who is the CEO?").status_code == 401
 
 
+def test_metrics_need_a_key_with_the_admin_scope(secured: Secured) -> None:
+    record, admin = secured.keys.add("prometheus", ["everyone"], ["admin"])
+    with secured.server.client() as client:
+        assert client.get("/metrics").status_code == 401
+        refused = client.get("/metrics", headers={"Authorization": f"Bearer {secured.outsider}"})
+        assert refused.status_code == 403 and "`admin` scope" in refused.json()["message"]
+        scraped = client.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
+        assert scraped.status_code == 200 and "cited_requests_total" in scraped.text
+    secured.keys.revoke(record.id)
+
+
 def test_health_does_not_count_the_corpus_for_strangers(secured: Secured) -> None:
     with secured.server.client() as client:
         body = client.get("/health").json()

@@ -1,0 +1,58 @@
+"""What an operator sees: Prometheus metrics at /metrics and a request id on every response."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import CORPUS, HR_DOC
+
+
+def scrape(client: httpx.Client, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_move_with_real_requests_and_carry_no_document_text(http: httpx.Client) -> None:
+    before = scrape(http)
+    answered = http.post("/ask", json={"question": "Which platform hosted the online karaoke?"})
+    abstained = http.post("/ask", json={"question": "What is the capital of France?"})
+    assert answered.status_code == abstained.status_code == 200 and abstained.json()["abstained"]
+    assert http.post("/ask", json={"question": ""}).status_code == 422
+    after = scrape(http)
+    raw = http.get("/metrics").text
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("cited_requests_total", route="/ask", method="POST", status="200") == 2
+    assert moved("cited_requests_total", route="/ask", method="POST", status="422") == 1
+    assert moved("cited_answers_total", mode="quoted", outcome="answered") == 1
+    assert moved("cited_answers_total", mode="quoted", outcome="abstained") == 1
+    assert moved("cited_request_seconds_count", route="/ask") == 3
+    assert moved("cited_answer_step_seconds_count", step="retrieve") == 2
+    assert value(after, "cited_answers_in_flight") == 0
+    # Nothing of the documents or the questions: labels are routes, statuses, steps and modes.
+    document_words = set(re.findall(r"[A-Za-z]{7,}", (CORPUS / HR_DOC).read_text(encoding="utf-8")))
+    exposed = set(re.findall(r"[A-Za-z]{7,}", raw))
+    assert not {"DingTalk", "karaoke", "capital", "France"} & exposed
+    assert len(document_words & exposed) < 5, document_words & exposed  # only generic words overlap
+
+
+def test_every_response_carries_a_request_id_its_own_or_the_callers(http: httpx.Client) -> None:
+    fresh = http.get("/health").headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh) and fresh != http.get("/health").headers["x-request-id"]
+    assert http.get("/health", headers={"X-Request-ID": "proxy-7f3a"}).headers["x-request-id"] == "proxy-7f3a"
+    refused = http.post("/ask", json={"question": ""}, headers={"X-Request-ID": "bad id\twith tabs"})
+    assert refused.status_code == 422 and re.fullmatch(r"[0-9a-f]{32}", refused.headers["x-request-id"])
