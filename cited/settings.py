@@ -201,8 +201,10 @@ class Settings(BaseSettings):
     # Serving
     host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `cited serve` listens on.")
+    # 8: on 2 cores one worker answers about 25 quoted questions a second, so an admitted answer
+    # waits at most ~8 x 40 ms behind the others (`cited bench load`, reports/load-bench.md).
     max_in_flight: int = Field(
-        16,
+        8,
         ge=1,
         le=10_000,
         description=(

@@ -64,6 +64,29 @@ def bench_page(
     typer.echo(json.dumps(result, indent=2))
 
 
+@bench.command("load")
+def bench_load(
+    clients: Annotated[
+        list[int], typer.Option(min=1, help="Concurrent clients; repeat for several runs.")
+    ] = [32, 64],  # noqa: B006
+    seconds: Annotated[float, typer.Option(min=1, help="How long each run lasts.")] = 60,
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (default: the dev questions).")] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Clients asking at once for SECONDS against one `cited serve` worker (rate limit raised for
+    the run): answered per second, p50/p95/p99 of accepted answers, and every status."""
+    from evals import questions as question_sets
+    from evals.load_bench import measure, report
+    from evals.workspace import ingested
+
+    asked = [q.question for q in question_sets.load(questions or question_sets.DEV_QUESTIONS)]
+    root = corpus or get_settings().corpus_dir
+    with ingested(root) as temporary:
+        runs = [measure(temporary, asked, n, seconds) for n in clients]
+    typer.echo(json.dumps(report(runs, root, reports), indent=2))
+
+
 @bench.command("generate")
 def bench_generate(
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
