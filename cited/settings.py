@@ -201,6 +201,10 @@ class Settings(BaseSettings):
     # Serving
     host: str = Field("127.0.0.1", description="Address `cited serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `cited serve` listens on.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`cited serve`'s log: text lines, or one JSON object per line; both carry request ids.",
+    )
     # 8: on 2 cores one worker answers about 25 quoted questions a second, so an admitted answer
     # waits at most ~8 x 40 ms behind the others (`cited bench load`, reports/load-bench.md).
     max_in_flight: int = Field(

@@ -24,6 +24,7 @@ def serve(
 
     import uvicorn
 
+    from cli.log_format import log_config
     from service.app import create_app
 
     settings = settings_for(data_dir)
@@ -41,8 +42,9 @@ def serve(
             "(and page users with `cited users add`), or bind to 127.0.0.1."
         )
     typer.echo(f"Cited on http://{settings.host}:{settings.port}  (page: /ui, API docs: /docs)")
+    logs = log_config(settings.log_format == "json")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=logs)
         return
     # Each worker process builds its own app from the environment, so the options go there.
     os.environ["CITED_DATA_DIR"] = str(settings.data_dir)
@@ -61,7 +63,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=workers,
-        log_level="info",
+        log_config=logs,
     )
 
 

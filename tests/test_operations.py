@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import time
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import CORPUS, HR_DOC
+from evals.live_server import free_port
+from tests.conftest import CORPUS, HR_DOC, ROOT, wait_until_up
+from tests.forked_cli import ForkedCommand
 
 
 def scrape(client: httpx.Client, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -56,3 +63,31 @@ def test_every_response_carries_a_request_id_its_own_or_the_callers(http: httpx.
     assert http.get("/health", headers={"X-Request-ID": "proxy-7f3a"}).headers["x-request-id"] == "proxy-7f3a"
     refused = http.post("/ask", json={"question": ""}, headers={"X-Request-ID": "bad id\twith tabs"})
     assert refused.status_code == 422 and re.fullmatch(r"[0-9a-f]{32}", refused.headers["x-request-id"])
+
+
+def test_json_logs_carry_the_request_id_of_each_line(served_corpus: Path, tmp_path: Path) -> None:
+    """A real `cited serve` (forked, tests/forked_cli.py) with CITED_LOG_FORMAT=json."""
+    shutil.copytree(served_corpus / "data", tmp_path / "data")
+    port = free_port()
+    env = {**os.environ, "CITED_LOG_FORMAT": "json", "CITED_UI": "false",
+           "CITED_CORPUS_DIR": str(served_corpus / "corpus")}  # fmt: skip
+    log = tmp_path / "serve.log"
+    server = ForkedCommand(
+        ["serve", "--port", str(port), "--data-dir", str(tmp_path / "data")], env, ROOT, log
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", server, time.monotonic() + 120, log)
+        answered = httpx.post(
+            f"http://127.0.0.1:{port}/ask", json={"question": "Who led the working group?"},
+            headers={"X-Request-ID": "trace-4711"}, timeout=60,
+        )  # fmt: skip
+        assert answered.headers["x-request-id"] == "trace-4711"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lines = [
+        json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.startswith("{")
+    ]
+    assert lines and all({"time", "level", "logger", "request_id", "message"} <= set(line) for line in lines)
+    access = [line for line in lines if line["logger"] == "uvicorn.access" and "/ask" in line["message"]]
+    assert [line["request_id"] for line in access] == ["trace-4711"]
