@@ -46,6 +46,8 @@ class ChunkStore:
         self._collection = self._open(collection)
         self._multilingual = self._open(collection + MULTILINGUAL_SUFFIX)
         self._state = self._open(collection + STATE_SUFFIX)
+        # (state seq, every visible document with the groups that may read it): see documents()
+        self._listing: tuple[int, list[tuple[StoredDocument, frozenset[str]]]] | None = None
 
     # The state record
     def state(self) -> StoreState:
@@ -73,23 +75,39 @@ class ChunkStore:
         return self._multilingual.count()
 
     def documents(self, groups: frozenset[str] | None = None) -> list[StoredDocument]:
-        """Every visible document readable by ``groups`` (all when None) with its chunk count."""
-        found: dict[str, StoredDocument] = {}
+        """Every visible document readable by ``groups`` (all when None) with its chunk count.
+
+        The list is built from every chunk's metadata once per state record and kept: every change
+        a reader can see (a version written hidden, published, removed) rewrites the record, so
+        ``seq`` moving is exactly when the list may differ. ``GET /documents`` and each upload
+        reply then cost one read of the record, not a scan of the corpus.
+        """
         state = self.state()
+        listing = self._listing
+        if listing is None or listing[0] != state.seq:
+            listing = (state.seq, self._list_documents(state))
+            self._listing = listing
+        return [d for d, readers in listing[1] if groups is None or not groups.isdisjoint(readers)]
+
+    def _list_documents(self, state: StoreState) -> list[tuple[StoredDocument, frozenset[str]]]:
+        counts: dict[str, int] = {}
+        first: dict[str, dict[str, Any]] = {}
+        readers: dict[str, set[str]] = {}
         for chunk_id, meta in self.inventory():
             if not state.visible(chunk_id):
                 continue
-            if groups is not None and not groups.intersection(groups_of(meta)):
-                continue
             doc_id = str(meta["document_id"])
-            seen = found.get(doc_id)
-            found[doc_id] = StoredDocument(
-                document_id=doc_id,
-                title=str(meta["title"]),
-                source=str(meta["source"]),
-                chunks=(seen.chunks if seen else 0) + 1,
+            counts[doc_id] = counts.get(doc_id, 0) + 1
+            first.setdefault(doc_id, meta)
+            readers.setdefault(doc_id, set()).update(groups_of(meta))
+        documents = [
+            (
+                StoredDocument(doc_id, str(meta["title"]), str(meta["source"]), counts[doc_id]),
+                frozenset(readers[doc_id]),
             )
-        return sorted(found.values(), key=lambda d: d.source)
+            for doc_id, meta in first.items()
+        ]
+        return sorted(documents, key=lambda item: item[0].source)
 
     def nearest(
         self,

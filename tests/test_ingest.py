@@ -81,6 +81,28 @@ def test_a_removed_file_loses_its_chunks(ingestor: Ingestor, corpus: Path) -> No
     assert chunk_texts(ingestor.store, HR_DOC) == []
 
 
+def test_the_document_list_is_read_once_per_published_change(
+    ingestor: Ingestor, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingestor.run(corpus)
+    store = ingestor.store
+    scans = 0
+    inventory = store.inventory
+
+    def counted() -> object:
+        nonlocal scans
+        scans += 1
+        return inventory()
+
+    monkeypatch.setattr(store, "inventory", counted)
+    listed = store.documents()
+    assert store.documents() == listed and store.documents(frozenset({"nobody"})) == []
+    assert scans == 1  # one scan for the three calls: nothing was published in between
+    (corpus / HR_DOC).unlink()
+    ingestor.run(corpus)
+    assert [d.source for d in store.documents()] == [CEO_DOC] and scans >= 2
+
+
 def test_a_corrupt_pdf_is_reported_and_the_rest_ingested(ingestor: Ingestor, corpus: Path) -> None:
     (corpus / "reports").mkdir()
     (corpus / "reports" / "q3-board-pack.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<garbage\n%%EOF")
