@@ -80,6 +80,7 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench ingest --dataset $(SCIFACT)
 	$(BIN)/cited bench answers --dataset $(SQUAD2)
 	$(BIN)/cited bench generate
+	$(BIN)/cited bench load
 	$(BIN)/cited eval --llm local
 
 calibrate: install
