@@ -243,6 +243,7 @@ def test_a_flood_of_bad_keys_is_throttled_by_address(guarded: tuple[LiveServer, 
     assert statuses[:3] == [401, 401, 401] and 429 in statuses[3:]
 
 
+@pytest.mark.slow  # holds a model answer for seconds on purpose
 def test_answers_past_the_in_flight_limit_get_a_503_with_retry_after(
     served_corpus: Path, tmp_path: Path, embedder: Embedder
 ) -> None:

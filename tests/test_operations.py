@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from evals.live_server import free_port
@@ -65,6 +66,7 @@ def test_every_response_carries_a_request_id_its_own_or_the_callers(http: httpx.
     assert refused.status_code == 422 and re.fullmatch(r"[0-9a-f]{32}", refused.headers["x-request-id"])
 
 
+@pytest.mark.processes
 def test_json_logs_carry_the_request_id_of_each_line(served_corpus: Path, tmp_path: Path) -> None:
     """A real `cited serve` (forked, tests/forked_cli.py) with CITED_LOG_FORMAT=json."""
     shutil.copytree(served_corpus / "data", tmp_path / "data")
