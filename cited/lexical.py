@@ -69,6 +69,7 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._groups: list[tuple[str, ...]] = []
         self._masks: dict[frozenset[str], np.ndarray] = {}
+        self._rows: dict[str, int] | None = None  # chunk id -> position, made on first use
         self.fingerprint: str | None = None
 
     # Building
@@ -124,6 +125,7 @@ class LexicalIndex:
         self._ids = json.loads((where / "ids.json").read_text())
         self._groups = [tuple(g) for g in json.loads((where / "groups.json").read_text())]
         self._masks = {}
+        self._rows = None
         self._model = bm25s.BM25.load(str(where), show_progress=False) if self._ids else None
         self.fingerprint = fingerprint
         return True
@@ -153,6 +155,16 @@ class LexicalIndex:
         if groups not in self._masks:
             self._masks[groups] = np.array([float(not groups.isdisjoint(g)) for g in self._groups])
         return self._masks[groups]
+
+    def readable(self, chunk_ids: Sequence[str], groups: frozenset[str]) -> list[bool | None]:
+        """For each of ``chunk_ids``, whether ``groups`` may read it as this index recorded it; None
+        for a chunk it does not hold. The dense search filters on this instead of a Chroma
+        ``where`` (``service/answering/retrieval.py``), and only while the index is current."""
+        if self._rows is None:
+            self._rows = {chunk_id: row for row, chunk_id in enumerate(self._ids)}
+        mask = self.mask(groups)
+        rows = [self._rows.get(i) for i in chunk_ids]
+        return [None if row is None else bool(mask[row]) for row in rows]
 
     def document_mask(self, documents: frozenset[str]) -> np.ndarray:
         """1 for each indexed chunk of one of ``documents``, else 0. Not cached: a reader's choice of

@@ -173,11 +173,11 @@ def eval_verifier(
     """Choose the verifier's weight and threshold on evals/data/support_pairs.jsonl and report them on
     evals/data/verifier_sentences.jsonl (never fitted on), by kind. Set the chosen values as
     CITED_VERIFY_WEIGHT and CITED_VERIFY_THRESHOLD (the defaults are the last run's)."""
-    from cited.embedding import make_embedder
+    from cited.embedding import configured_embedder
     from evals.verifier_fitting import TARGET_WITHHELD_UNSUPPORTED, calibrate_verifier
 
     settings = get_settings()
-    result = calibrate_verifier(make_embedder(settings.embedder, settings.embed_batch_size), reports)
+    result = calibrate_verifier(configured_embedder(settings), reports)
     typer.echo(json.dumps({k: result[k] for k in ("chosen", "fitted_on", "held_out")}, indent=2))
     typer.echo(f"report: {reports / 'verifier.md'}")
     held_out = result["held_out"]

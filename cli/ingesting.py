@@ -27,7 +27,7 @@ def ingest(
     Exits 1 when any file could not be read (the rest is still ingested), 2 on a bad folder or
     store.
     """
-    from cited.embedding import make_embedder
+    from cited.embedding import configured_embedder
     from cited.serving_lock import StoreBusyError, ensure_not_served
     from cited.store import StoreUnavailableError, open_store
     from ingest.formats import READABLE
@@ -39,7 +39,7 @@ def ingest(
         store = open_store(settings)
         if not dry_run:
             ensure_not_served(store)
-        ingestor = Ingestor(settings, make_embedder(settings.embedder, settings.embed_batch_size), store)
+        ingestor = Ingestor(settings, configured_embedder(settings), store)
         report = ingestor.run(root, progress=progress and not dry_run, dry_run=dry_run)
     except StoreBusyError as exc:
         raise CommandError(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cited.embedding import make_embedder
+from cited.embedding import configured_embedder
 from cited.settings import Settings
 from cited.store import open_store
 from cited.text_features import expected_answer_type
@@ -84,7 +84,7 @@ def ingest_into(folder: Path, corpus: Path, files: Sequence[Path], settings: Set
     store_settings = settings.model_copy(
         update={"data_dir": folder, "corpus_dir": corpus, "answer_step": "formula"}
     )
-    embedder = make_embedder(store_settings.embedder, store_settings.embed_batch_size)
+    embedder = configured_embedder(store_settings)
     report = Ingestor(store_settings, embedder, open_store(store_settings)).sync(
         [FileSource(f, corpus) for f in files]
     )

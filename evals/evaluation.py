@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cited.embedding import Embedder, make_embedder
+from cited.embedding import Embedder, configured_embedder
 from cited.settings import Settings
 from cited.support import SupportParams
 from evals.eval_report import shortfall_rows, write_reports
@@ -70,7 +70,7 @@ def run_evaluation(
     with ExitStack() as stack:
         target: Target
         if url:
-            embedder = make_embedder(settings.embedder, settings.embed_batch_size)
+            embedder = configured_embedder(settings)
             target = HttpTarget(url, api_key)
             active = settings
         else:

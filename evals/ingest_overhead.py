@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cited.embedding import make_embedder
+from cited.embedding import configured_embedder
 from cited.settings import Settings
 from cited.store import open_store
 from ingest.loading import FileSource
@@ -19,7 +19,7 @@ from ingest.sync import Ingestor
 def ingest_seconds(files: Sequence[Path], corpus: Path, settings: Settings) -> float:
     with tempfile.TemporaryDirectory(prefix="cited-overhead-") as folder:
         run_settings = settings.model_copy(update={"data_dir": Path(folder), "corpus_dir": corpus})
-        embedder = make_embedder(run_settings.embedder, run_settings.embed_batch_size)
+        embedder = configured_embedder(run_settings)
         started = time.perf_counter()
         report = Ingestor(run_settings, embedder, open_store(run_settings)).sync(
             [FileSource(f, corpus) for f in files]

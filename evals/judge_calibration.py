@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from cited.embedding import make_embedder
+from cited.embedding import configured_embedder
 from cited.settings import Settings
 from evals.evaluation import JudgeKind, make_judge
 from evals.gates import EvalConfig
@@ -29,7 +29,7 @@ def calibrate_judge(
     kind: JudgeKind, settings: Settings, config: EvalConfig, reports: Path, pairs_path: Path = SUPPORT_PAIRS
 ) -> dict[str, object]:
     pairs = load_pairs(pairs_path)
-    embedder = make_embedder(settings.embedder, settings.embed_batch_size)
+    embedder = configured_embedder(settings)
     started = time.perf_counter()
     result: dict[str, object] = {"pairs_file": str(pairs_path), "pairs": len(pairs), "judge": kind}
     if kind == "overlap":

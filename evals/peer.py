@@ -44,6 +44,22 @@ class LlamaIndexPeer:
         self._retriever = index.as_retriever(similarity_top_k=self.depth)
         return built
 
+    def add(self, documents: Sequence[BeirDocument]) -> None:
+        """Index more documents into the same collection, as a user adds a batch with LlamaIndex's
+        starter code (``cited bench ingest`` times the peer slice by slice beside Cited)."""
+        from llama_index.core import Document, StorageContext, VectorStoreIndex
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        index = VectorStoreIndex.from_documents(
+            [Document(text=f"{d.title}\n{d.text}", doc_id=d.doc_id) for d in documents],
+            storage_context=StorageContext.from_defaults(
+                vector_store=ChromaVectorStore(chroma_collection=self.collection)
+            ),
+            embed_model=self.embed_model,
+            show_progress=False,
+        )
+        self._retriever = index.as_retriever(similarity_top_k=self.depth)
+
     def documents(self, question: str) -> list[str]:
         """Document ids, best first."""
         ranked: list[str] = []

@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from cited.embedding import make_embedder
+from cited.embedding import configured_embedder
 from cited.settings import Settings
 from cited.store import open_store
 from evals.beir import BeirDataset, load_beir
@@ -96,7 +96,7 @@ def run(
     with ExitStack() as stack:
         root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cited-bench-")))
         base = (settings or Settings()).model_copy(update={"data_dir": root / "cited"})
-        embedder = make_embedder(base.embedder, base.embed_batch_size)
+        embedder = configured_embedder(base)
         store = open_store(base)
 
         ingestor = Ingestor(base, embedder, store)

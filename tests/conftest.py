@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 import cited  # noqa: F401  (offline environment before any model library loads)
-from cited.embedding import Embedder, make_embedder
+from cited.embedding import Embedder, configured_embedder
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
 from evals.live_server import LiveServer, free_port
@@ -90,9 +90,9 @@ def invoke_cited(
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The process's one MiniLM (``make_embedder`` keeps one per build), loaded once for the
+    """The process's one MiniLM (``make_embedder`` keeps one per build and precision), loaded once for the
     session: every in-process app, ingest and command of the tests uses this same instance."""
-    return make_embedder("minilm", Settings().embed_batch_size)
+    return configured_embedder(Settings())
 
 
 @dataclass(frozen=True)

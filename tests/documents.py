@@ -78,13 +78,13 @@ def write_corpus(root: Path) -> Path:
 
 def ingest_with_auth(root: Path) -> Settings:
     """Settings with auth on over a fresh copy of that corpus, ingested for real."""
-    from cited.embedding import make_embedder
+    from cited.embedding import configured_embedder
     from cited.settings import Settings
     from cited.store import open_store
     from ingest.sync import Ingestor
 
     corpus = write_corpus(root)
     settings = Settings(data_dir=root / "data", corpus_dir=corpus, auth=True)
-    embedder = make_embedder(settings.embedder, settings.embed_batch_size)  # the process's one MiniLM
+    embedder = configured_embedder(settings)  # the process's one MiniLM
     Ingestor(settings, embedder, open_store(settings)).run(corpus)
     return settings

@@ -10,19 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from cited.embedding import Embedder
 from cited.keys import KeyStore
-from cited.search_filter import SearchFilter
+from cited.search_filter import EVERYTHING, SearchFilter
 from cited.sentences import split_sentences
 from cited.settings import Settings
 from cited.store import open_store
+from cited.store_state import StoreState
 from cited.users import UserStore
 from evals.live_server import LiveServer
 from ingest.access import AccessPolicyError, load_policy
 from ingest.cleaning import clean
 from ingest.sync import IngestError, Ingestor
+from service.answering.retrieval import Retriever
 from tests.conftest import ROOT, invoke_cited
 from tests.documents import BOARD_DOC, BOARD_TEXT, ingest_with_auth, write_corpus
 
@@ -199,6 +202,63 @@ def test_choosing_a_document_outside_the_groups_is_refused_as_unknown(secured: S
     assert outsider.status_code == 422 and outsider.json()["error"] == "unknown_documents"
     assert "Lumenfield" not in outsider.text and BOARD_DOC not in outsider.text
     assert insider.status_code == 200 and {c["source"] for c in insider.json()["citations"]} == {BOARD_DOC}
+
+
+def test_group_search_over_fetches_unfiltered_and_falls_back_to_the_filter_for_a_narrow_scope(
+    secured: Secured,
+) -> None:
+    """With auth on, dense search skips Chroma's slow ``where`` when over-fetching finds enough
+    readable chunks, and a narrow scope (the board's one document) still gets every readable chunk:
+    the same ranking as the filtered search, whichever way it was found."""
+    answers = secured.server.components.answers
+    store, lexical = answers.store, answers.retriever.lexical
+    board_chunks = {i for i, m in store.inventory() if m["source"] == BOARD_DOC}
+    assert 0 < len(board_chunks) < store.count() // 4
+    # 2 x 4 candidates of a store holding many more: over-fetching sees a fraction of it.
+    fast = Retriever(
+        answers.settings.model_copy(update={"group_overfetch": 2}), answers.embedder, store, lexical
+    )
+    filtered = Retriever(
+        answers.settings.model_copy(update={"group_overfetch": 0}), answers.embedder, store, lexical
+    )
+    queries: list[SearchFilter] = []
+    real_nearest = store.nearest
+
+    def recorded(
+        vector: np.ndarray, k: int, multilingual: bool = False, search_filter: SearchFilter = EVERYTHING
+    ):  # type: ignore[no-untyped-def]
+        queries.append(search_filter)
+        return real_nearest(vector, k, multilingual, search_filter)
+
+    store.nearest = recorded  # type: ignore[method-assign]
+    try:
+        vector = answers.embedder.embed_query("What did the board approve for the Heron project?")
+        state = store.state()
+        assert lexical.generation == state.generation
+        k = 4
+        for groups in (frozenset({"everyone"}), frozenset({"everyone", "board"})):
+            queries.clear()
+            got = fast._nearest(vector, k, SearchFilter(groups), state)
+            assert queries == [EVERYTHING]  # one unfiltered query, no `where`
+            assert got == filtered._nearest(vector, k, SearchFilter(groups), state)
+            assert len(got) == k
+
+        # A question about another document: the board's chunks rank below the over-fetched ones.
+        vector = answers.embedder.embed_query("How many vacation days do employees get?")
+        queries.clear()
+        narrow = SearchFilter(frozenset({"board"}))
+        got = fast._nearest(vector, len(board_chunks), narrow, state)
+        assert queries == [EVERYTHING, narrow]  # over-fetching fell short, so the filter ran
+        assert {i for i, _ in got} == board_chunks
+        assert got == filtered._nearest(vector, len(board_chunks), narrow, state)
+
+        # An index behind the store's generation may hold old groups: the filter decides then.
+        queries.clear()
+        behind = StoreState(state.seq, state.generation + 1, state.hidden)
+        fast._nearest(vector, k, SearchFilter(frozenset({"everyone"})), behind)
+        assert queries == [SearchFilter(frozenset({"everyone"}))]
+    finally:
+        del store.nearest
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from collections.abc import Generator
 import numpy as np
 
 from cited.chunks import Chunk
-from cited.embedding import Embedder, MultilingualEmbedder, make_embedder
+from cited.embedding import Embedder, MultilingualEmbedder, configured_embedder
 from cited.language_model import ChatModel, make_chat_model
 from cited.lexical_freshness import LexicalFreshness
 from cited.refusals import RefusalError
@@ -127,7 +127,7 @@ class AnswerService:
         """The service over the store the settings name; ``embedder`` may be one already loaded
         (it must be the build ``settings.embedder`` names); ``chat_model`` defaults to the backend
         ``CITED_LLM`` names."""
-        embedder = embedder or make_embedder(settings.embedder, settings.embed_batch_size)
+        embedder = embedder or configured_embedder(settings)
         store = open_store(settings)
         lexical = LexicalFreshness(settings, store)
         if lexical.catch_up():

@@ -134,12 +134,55 @@ class Retriever:
         def nearest(n: int) -> list[tuple[str, float]]:
             return self.store.nearest(vector, n, multilingual, search_filter)
 
+        readable = self._nearest_readable(vector, k, search_filter, state, multilingual)
+        if readable is not None:
+            return readable
         if not state.hidden:
             return nearest(k)
         hits = [h for h in nearest(2 * k) if state.visible(h[0])]
         if len(hits) < k:
             hits = [h for h in nearest(self.store.count()) if state.visible(h[0])]
         return hits[:k]
+
+    def _nearest_readable(
+        self,
+        vector: np.ndarray,
+        k: int,
+        search_filter: SearchFilter,
+        state: StoreState,
+        multilingual: bool,
+    ) -> list[tuple[str, float]] | None:
+        """The ``k`` nearest chunks the caller's groups may read, found without a Chroma ``where``;
+        None when this way cannot answer, and the filtered search must.
+
+        Chroma evaluates a ``where`` on group flags over every chunk's metadata before searching: 35
+        ms against 3 ms unfiltered at 11k chunks. Instead, ``group_overfetch`` times ``k`` chunks
+        come back unfiltered and the BM25 index's record of each chunk's groups decides. That
+        record is trusted only when the index is at the state's generation: a re-labelled document
+        moves the generation, so groups are never read from before a change. A narrow scope (a small
+        group) leaves fewer than ``k`` readable; then the filtered search runs, so results are
+        complete either way. A reader's chosen documents always use the filter: few by nature.
+        """
+        groups = search_filter.groups
+        if (
+            groups is None
+            or search_filter.documents is not None
+            or search_filter.empty
+            or self.settings.group_overfetch < 1
+            or state.generation != self.lexical.generation
+        ):
+            return None
+        index = self.lexical.index
+        total = self.store.multilingual_count() if multilingual else self.store.count()
+        wide = min(k * self.settings.group_overfetch, total)
+        hits = [h for h in self.store.nearest(vector, wide, multilingual) if state.visible(h[0])]
+        verdicts = index.readable([chunk_id for chunk_id, _ in hits], groups)
+        if None in verdicts:
+            return None  # a chunk the index does not hold: it lags the store after all
+        kept = [hit for hit, ok in zip(hits, verdicts, strict=True) if ok]
+        if len(kept) >= k or wide >= total:
+            return kept[:k]
+        return None
 
     def _lexical(
         self, question: str, k: int, search_filter: SearchFilter, state: StoreState
