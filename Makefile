@@ -7,6 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCIFACT ?= ../shared/benchmarks/scifact
 SQUAD2  ?= ../shared/benchmarks/squad2-dev
+# Full-size stores kept between benchmarks (SciFact, about 300 MB), removed after them.
+BENCH_STORES ?= /tmp/cited-bench-stores
 
 .PHONY: install install-test install-llm run ingest serve test test-fast lint format bench eval calibrate clean
 
@@ -77,10 +79,14 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench ask
 	$(BIN)/cited bench page
 	$(BIN)/cited bench retrieval --tune --dataset $(SCIFACT)
-	$(BIN)/cited bench ingest --dataset $(SCIFACT)
+	rm -rf $(BENCH_STORES)
+	$(BIN)/cited bench ingest --dataset $(SCIFACT) --keep $(BENCH_STORES)
+	$(BIN)/cited bench auth --dataset $(SCIFACT) --store $(BENCH_STORES)/minilm
 	$(BIN)/cited bench answers --dataset $(SQUAD2)
 	$(BIN)/cited bench generate
 	$(BIN)/cited bench load
+	$(BIN)/cited bench load --dataset $(SCIFACT) --store $(BENCH_STORES)/minilm
+	rm -rf $(BENCH_STORES)
 	$(BIN)/cited eval --llm local
 
 calibrate: install

@@ -140,28 +140,42 @@ class Embedder:
         pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), pooled
-        # Longest first, so a batch pads to similar lengths (as sentence-transformers does).
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        # One tokenizer pass, then batches of similar token counts. Sorting by characters, as
+        # sentence-transformers does, padded a SciFact slice to 587k tokens for 483k real ones;
+        # by tokens, 486k: the encoder's time follows the padded count.
+        encoded = self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=_MAX_TOKENS,
+            return_offsets_mapping=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        ids: list[list[int]] = encoded["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
+        pad = self.tokenizer.pad_token_id or 0
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for lo in range(0, len(order), self.batch_size):
             rows = order[lo : lo + self.batch_size]
-            batch = self.tokenizer(
-                [texts[i] for i in rows],
-                padding=True,
-                truncation=True,
-                max_length=_MAX_TOKENS,
-                return_tensors="np",
-                return_offsets_mapping=True,
-            )
-            feed = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
+            width = len(ids[rows[0]])
+            input_ids = np.full((len(rows), width), pad, dtype=np.int64)
+            attention = np.zeros((len(rows), width), dtype=np.int64)
+            for row, i in enumerate(rows):
+                input_ids[row, : len(ids[i])] = ids[i]
+                attention[row, : len(ids[i])] = 1
+            feed = {
+                "input_ids": input_ids,
+                "attention_mask": attention,
+                "token_type_ids": np.zeros_like(input_ids),
+            }
             hidden = self.hidden_states(feed)
-            mask = feed["attention_mask"][..., None].astype(np.float32)
+            mask = attention[..., None].astype(np.float32)
             mean = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             out[rows] = mean / np.linalg.norm(mean, axis=1, keepdims=True).clip(1e-12)
             for row, i in enumerate(rows):
                 if spans[i]:
-                    real = int(feed["attention_mask"][row].sum())
-                    offsets = batch["offset_mapping"][row][:real]
+                    real = len(ids[i])
+                    offsets = np.asarray(encoded["offset_mapping"][i])
                     pooled[i] = span_vectors.pool(hidden[row][:real], offsets, spans[i])
         return out, pooled
 

@@ -58,9 +58,11 @@ class Settings(BaseSettings):
         "auto", description="MiniLM's precision: auto (bf16 where the CPU has it natively), fp32 or bf16."
     )
     # Each group is published at once (readers see all of it or none of it); a kill loses at most
-    # the group being embedded.
+    # the group being embedded (1024 chunks: about 25 s of encoder time here). Batches are sorted
+    # by length within a group, so a bigger group pads less: on a SciFact slice, 256 padded 6.2%
+    # above the best order, 1024 1.2%.
     write_batch_chunks: int = Field(
-        256, ge=1, le=100_000, description="Chunks embedded and published together by the ingest."
+        1024, ge=1, le=100_000, description="Chunks embedded and published together by the ingest."
     )
     ingest_lock_seconds: float = Field(
         30.0, ge=0, le=3600, description="How long an ingest (or upload) waits for another to finish."
@@ -237,6 +239,16 @@ class Settings(BaseSettings):
     ui: bool = Field(
         True, description="Serve the page at /ui; false serves the API alone (e.g. behind another front end)."
     )
+
+    @field_validator("data_dir", "corpus_dir", "keys_file", "users_file")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Fixed to the directory the process started in. Chroma's embedded client reopens its
+        SQLite file by the path it was given whenever it recycles a connection (measured: after
+        about 30 minutes), so a relative path stops resolving once anything changes the working
+        directory: every call then fails with "(code: 14) unable to open database file", and the
+        keys and manifest, opened per transaction, would be read from the wrong place."""
+        return None if value is None else value.expanduser().absolute()
 
     @field_validator("rate_limit")
     @classmethod

@@ -255,7 +255,9 @@ def open_store(settings: Settings) -> ChunkStore:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host is None:
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        # Absolute, as the settings make it, even for settings copied with a relative one: Chroma
+        # reopens this path for as long as the process runs (see Settings._absolute).
+        client = chromadb.PersistentClient(path=str(settings.chroma_dir.absolute()), settings=chroma_settings)
         return ChunkStore(client, settings.collection, embedded_path=settings.chroma_dir)
     headers = {}
     if settings.chroma_token is not None:

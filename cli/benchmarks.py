@@ -72,19 +72,50 @@ def bench_load(
     seconds: Annotated[float, typer.Option(min=1, help="How long each run lasts.")] = 60,
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Question set (default: the dev questions).")] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve this kept data folder (`bench ingest --keep`) instead of ingesting a corpus."
+        ),
+    ] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="Ask this BEIR dataset's test queries instead of a question set.")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="`cited serve` workers; more than one needs CITED_CHROMA_HOST.")
+    ] = 1,
     reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
 ) -> None:
-    """Clients asking at once for SECONDS against one `cited serve` worker (rate limit raised for
-    the run): answered per second, p50/p95/p99 of accepted answers, and every status."""
+    """Clients asking at once for SECONDS against `cited serve` (rate limit raised for the run):
+    answered per second, p50/p95/p99 of accepted answers, and every status."""
+    from contextlib import nullcontext
+
     from evals import questions as question_sets
+    from evals.beir import load_beir
     from evals.load_bench import measure, report
     from evals.workspace import ingested
 
-    asked = [q.question for q in question_sets.load(questions or question_sets.DEV_QUESTIONS)]
-    root = corpus or get_settings().corpus_dir
-    with ingested(root) as temporary:
-        runs = [measure(temporary, asked, n, seconds) for n in clients]
-    typer.echo(json.dumps(report(runs, root, reports), indent=2))
+    settings = get_settings()
+    if workers > 1 and settings.chroma_host is None:
+        raise CommandError(
+            "several workers need a Chroma server: set CITED_CHROMA_HOST (README, 'Scaling out')"
+        )
+    if dataset is not None:
+        _require_beir(dataset)
+        asked = list(load_beir(dataset, "test").queries.values())
+    else:
+        asked = [q.question for q in question_sets.load(questions or question_sets.DEV_QUESTIONS)]
+    if store is not None and not (store / "manifest.sqlite").exists() and settings.chroma_host is None:
+        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    served = store if store is not None else (corpus or settings.corpus_dir)
+    with (
+        nullcontext(settings.model_copy(update={"data_dir": store}))
+        if store is not None
+        else ingested(served)
+    ) as serving:
+        runs = [measure(serving, asked, n, seconds, workers) for n in clients]
+    label = None if dataset is None else f"{dataset.name}-{workers}w"
+    typer.echo(json.dumps(report(runs, served, reports, workers, label), indent=2))
 
 
 @bench.command("generate")
@@ -233,3 +264,24 @@ def bench_answers(
     typer.echo(
         f"latency ms: {result['latency_ms']}; report: {reports}/answers-{dataset.name.split('-')[0]}.md"
     )
+
+
+@bench.command("auth")
+def bench_auth(
+    store: Annotated[
+        Path, typer.Option(help="A kept data folder (`cited bench ingest --keep DIR`, then DIR/minilm).")
+    ],
+    dataset: DatasetOption = SCIFACT,
+    max_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N test queries.")] = None,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """POST /ask with auth off, on (as shipped) and on with the Chroma `where` filter, side by side."""
+    from evals.auth_bench import measure
+    from evals.beir import load_beir
+
+    _require_beir(dataset)
+    if not (store / "manifest.sqlite").exists():
+        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    asked = list(load_beir(dataset, "test", max_queries).queries.values())
+    result = measure(get_settings().model_copy(update={"data_dir": store}), asked, reports)
+    typer.echo(json.dumps(result, indent=2))

@@ -56,7 +56,9 @@ async def _run(url: str, questions: list[str], clients: int, seconds: float) -> 
     return rows
 
 
-def measure(settings: Settings, questions: list[str], clients: int, seconds: float) -> dict[str, object]:
+def measure(
+    settings: Settings, questions: list[str], clients: int, seconds: float, workers: int = 1
+) -> dict[str, object]:
     port = free_port()
     env = {
         **os.environ,
@@ -66,7 +68,7 @@ def measure(settings: Settings, questions: list[str], clients: int, seconds: flo
         "CITED_UI": "false",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -85,16 +87,24 @@ def measure(settings: Settings, questions: list[str], clients: int, seconds: flo
         # a reader meets it after the first minutes, not its start.
         for question in dict.fromkeys(questions):
             httpx.post(f"{url}/ask", json={"question": question}, timeout=60)
-        rows = asyncio.run(_run(url, questions, clients, seconds))
+        rows = run_clients(url, questions, clients, seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return summarize(rows, clients, seconds, settings.max_in_flight, workers)
+
+
+def summarize(
+    rows: list[tuple[int, float]], clients: int, seconds: float, max_in_flight: int, workers: int = 1
+) -> dict[str, object]:
+    """One run's figures from its (status, seconds) rows; status 0 is no response at all."""
     statuses = Counter(status for status, _ in rows)
     accepted = [t * 1000 for status, t in rows if status == 200]
     return {
         "clients": clients,
         "seconds": seconds,
-        "max_in_flight": settings.max_in_flight,
+        "workers": workers,
+        "max_in_flight": max_in_flight,
         "requests": len(rows),
         "answered_per_s": round(len(accepted) / seconds, 1),
         "accepted_ms": {
@@ -107,21 +117,33 @@ def measure(settings: Settings, questions: list[str], clients: int, seconds: flo
     }
 
 
-def report(runs: list[dict[str, object]], corpus: Path, reports: Path) -> dict[str, object]:
+def run_clients(url: str, questions: list[str], clients: int, seconds: float) -> list[tuple[int, float]]:
+    """``clients`` asking ``url`` at once for ``seconds``: every response's (status, seconds)."""
+    return asyncio.run(_run(url, questions, clients, seconds))
+
+
+def report(
+    runs: list[dict[str, object]], corpus: Path, reports: Path, workers: int = 1, label: str | None = None
+) -> dict[str, object]:
+    """Write ``load-bench[-label].{json,md}``."""
+    store = "Chroma server" if Settings().chroma_host else "embedded store"
     result: dict[str, object] = {
         "command": "cited bench load",
         "corpus": str(corpus),
+        "store": store,
         "rate_limit": f"raised to {RAISED_RATE_LIMIT} for the run",
-        "workers": 1,
+        "workers": workers,
         "runs": runs,
     }
     reports.mkdir(parents=True, exist_ok=True)
-    (reports / "load-bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    name = "load-bench" if label is None else f"load-bench-{label}"
+    (reports / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lines = [
-        "# Load: many clients at once, one worker",
+        f"# Load: many clients at once, {workers} worker{'s' if workers > 1 else ''}",
         "",
-        f"Command: `cited bench load` on `{corpus}`; the rate limit was {result['rate_limit']}; "
-        "extractive answers; one `cited serve` worker on 2 cores; one run.",
+        f"Command: `cited bench load` on `{corpus}` ({store}); the rate limit was {result['rate_limit']}; "
+        f"extractive answers; {workers} `cited serve` worker{'s' if workers > 1 else ''} on 2 cores; "
+        "one run.",
         "",
         "| clients | seconds | in-flight bound | requests | answered/s | p50 ms | p95 ms | p99 ms | statuses "
         "| errors |",
@@ -134,5 +156,5 @@ def report(runs: list[dict[str, object]], corpus: Path, reports: Path) -> dict[s
             f"| {r['answered_per_s']} | {ms['p50']} | {ms['p95']} | {ms['p99']} "  # type: ignore[index]
             f"| {r['statuses']} | {r['errors']} |"
         )
-    (reports / "load-bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (reports / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return result

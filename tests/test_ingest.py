@@ -261,3 +261,26 @@ def test_ingest_cli_dry_run_and_a_store_held_by_a_server(tmp_path: Path, corpus:
     assert held.returncode == 2 and "POST /documents" in held.stderr
     done = invoke_cited("ingest", str(corpus), "--data-dir", str(data), "--no-progress", cwd=ROOT)
     assert done.returncode == 0 and "2 added" in done.stdout
+
+
+def test_a_relative_data_folder_is_fixed_where_the_process_started(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma reopens its SQLite file by the path it was given each time it recycles a connection
+    (about every 30 minutes): with a relative path, a process that changed directory since then
+    fails with "(code: 14) unable to open database file". Settings make every path absolute."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(
+        "The depot in Ghent opened in 2019 and employs forty people.\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CITED_DATA_DIR", "data")
+    settings = Settings()
+    assert settings.data_dir == tmp_path / "data" and settings.keys_path.is_absolute()
+    store = open_store(settings)
+    Ingestor(settings, embedder, store).run(corpus)
+    monkeypatch.chdir(corpus)  # anything in the process may change directory later
+    assert store.embedded_path is not None and store.embedded_path.is_absolute()
+    assert Manifest(settings.manifest_path).documents() and open_store(settings).count() == store.count() > 0
+    assert not (corpus / "data").exists()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from evals.live_server import free_port
+from evals.live_server import LiveServer, free_port
 from tests.conftest import CORPUS, HR_DOC, ROOT, wait_until_up
 from tests.forked_cli import ForkedCommand
 
@@ -93,3 +93,31 @@ def test_json_logs_carry_the_request_id_of_each_line(served_corpus: Path, tmp_pa
     assert lines and all({"time", "level", "logger", "request_id", "message"} <= set(line) for line in lines)
     access = [line for line in lines if line["logger"] == "uvicorn.access" and "/ask" in line["message"]]
     assert [line["request_id"] for line in access] == ["trace-4711"]
+
+
+def test_the_load_bench_counts_every_status_and_times_only_accepted_answers(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """`cited bench load`'s clients against the session's real server: more clients than its
+    in-flight bound, so 503s may come; every request is counted under its status, none is an
+    error, and the report's table shows the run."""
+    from evals.load_bench import report, run_clients, summarize
+
+    questions = [
+        "Who is the CEO of Alibaba?",
+        "What is the capital of France?",
+        "When was the emergency group formed?",
+    ]
+    clients = server.components.settings.max_in_flight + 4
+    started = time.monotonic()
+    rows = run_clients(server.url, questions, clients, seconds=2)
+    assert time.monotonic() - started < 30
+    run = summarize(rows, clients, 2, server.components.settings.max_in_flight)
+    statuses: dict[str, int] = run["statuses"]  # type: ignore[assignment]
+    assert sum(statuses.values()) == run["requests"] == len(rows) >= clients
+    assert run["errors"] == 0 and set(statuses) <= {"200", "503"} and statuses["200"] > 0
+    latency: dict[str, float] = run["accepted_ms"]  # type: ignore[assignment]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    report([run], Path("corpus"), tmp_path, label="test")
+    table = (tmp_path / "load-bench-test.md").read_text(encoding="utf-8")
+    assert f"| {clients} | 2 | {server.components.settings.max_in_flight} | {len(rows)} |" in table
