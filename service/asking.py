@@ -6,9 +6,13 @@ only the caller's groups: the page cannot be used to get round a limit the API e
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator
 
+from starlette.concurrency import run_in_threadpool
+
 from cited.metrics import Metrics
+from cited.refusals import RefusalError
 from service.answering.answer_types import AskRequest, AskResponse, DocumentInfo
 from service.answering.answers import AnswerEvent, AnswerService
 from service.callers import Caller
@@ -26,6 +30,22 @@ class Asking:
         documents the caller may read."""
         self.rate_limit.hit(caller.rate_key)
         return self.observed(self.answers.ask(request, caller.groups))
+
+    async def ask_in_time(self, request: AskRequest, caller: Caller) -> AskResponse:
+        """:meth:`ask` on a worker thread, given up after ``CITED_ANSWER_TIMEOUT_S``: a step that
+        hangs (a Chroma server that stops answering, a stuck model) costs the reader a 504 that
+        says so, not a request that never ends. The thread itself cannot be stopped; it finishes
+        or fails on its own, and the language model has its own timeout."""
+        limit = self.answers.settings.answer_timeout_s
+        try:
+            return await asyncio.wait_for(run_in_threadpool(self.ask, request, caller), timeout=limit)
+        except TimeoutError:
+            raise RefusalError(
+                504,
+                "answer_timeout",
+                f"the answer took longer than {limit:g} s (CITED_ANSWER_TIMEOUT_S) and was given up; "
+                'try again, or ask with "mode": "quoted" if a language model is slow',
+            ) from None
 
     def answer_events(self, request: AskRequest, caller: Caller) -> Generator[AnswerEvent, None, None]:
         """The same answer as :meth:`ask`, as events (``service/streaming.py``), counted the same."""

@@ -244,7 +244,7 @@ def test_a_flood_of_bad_keys_is_throttled_by_address(guarded: tuple[LiveServer, 
 
 
 @pytest.mark.slow  # holds a model answer for seconds on purpose
-def test_answers_past_the_in_flight_limit_get_a_503_with_retry_after(
+def test_answers_past_the_in_flight_limit_get_a_503_and_a_held_one_a_504_past_its_deadline(
     served_corpus: Path, tmp_path: Path, embedder: Embedder
 ) -> None:
     """One answer is held in progress by a slow model (the scripted endpoint: only it can be held
@@ -262,11 +262,14 @@ def test_answers_past_the_in_flight_limit_get_a_503_with_retry_after(
         limited = Settings(
             data_dir=tmp_path / "data", corpus_dir=served_corpus / "corpus", rate_limit="100000/minute",
             llm="openai", llm_base_url=base_url, llm_model="scripted", llm_retries=0, llm_abstain="model",
-            max_in_flight=1, retry_after_s=2,
+            max_in_flight=1, retry_after_s=2, answer_timeout_s=1.5,
         )  # fmt: skip
         with LiveServer(limited, embedder=embedder) as server, server.client() as client:
             question = {"question": "On what date did Alibaba form its emergency working group?"}
-            slow = threading.Thread(target=lambda: client.post("/ask", json=question, timeout=30))
+            held: list[httpx.Response] = []
+            slow = threading.Thread(
+                target=lambda: held.append(client.post("/ask", json=question, timeout=30))
+            )
             slow.start()
             deadline = time.monotonic() + 10
             while not ScriptedChat.seen and time.monotonic() < deadline:
@@ -284,5 +287,9 @@ def test_answers_past_the_in_flight_limit_get_a_503_with_retry_after(
             assert chat.status_code == 503 and chat.json()["error"]["code"] == "overloaded"
             assert client.get("/health").status_code == 200  # only answers are limited
             slow.join(timeout=30)
+            # The held answer outlived CITED_ANSWER_TIMEOUT_S (the model takes 2.1 s): given up, said so.
+            assert held[0].status_code == 504 and held[0].json()["error"] == "answer_timeout"
+            assert "CITED_ANSWER_TIMEOUT_S" in held[0].json()["message"]
+            time.sleep(1.0)  # its thread finishes on its own
             ScriptedChat.delay_s = 0.0
             assert client.post("/ask", json={**question, "mode": "quoted"}).status_code == 200

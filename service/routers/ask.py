@@ -31,7 +31,10 @@ router = APIRouter(tags=["answers"])
         },
         502: {"model": ErrorBody, "description": "The language model failed or answered garbage."},
         503: {"model": ErrorBody, "description": "No document is indexed yet: run `cited ingest`."},
-        504: {"model": ErrorBody, "description": "The language model did not answer in time."},
+        504: {
+            "model": ErrorBody,
+            "description": "The answer outlived CITED_ANSWER_TIMEOUT_S, or the language model timed out.",
+        },
     },
 )
 async def ask(
@@ -49,5 +52,5 @@ async def ask(
     each generated `sentence` once verified (and each `withheld` one), `citations`, then `done`
     with the whole response, or `error` if the language model fails mid-answer."""
     if not request.stream:
-        return await run_in_threadpool(asking.ask, request, caller)
+        return await asking.ask_in_time(request, caller)
     return await streamed(http, await run_in_threadpool(asking.answer_events, request, caller))

@@ -219,7 +219,7 @@ async def chat_completions(
     request = ask_request(chat)
     id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not chat.stream:
-        response = await run_in_threadpool(asking.ask, request, caller)
+        response = await asking.ask_in_time(request, caller)
         return completion(response, id, created)
     answer = await run_in_threadpool(asking.answer_events, request, caller)
     written: list[str] = []  # sentences already sent: a quoted fallback must not repeat them
