@@ -172,15 +172,15 @@ class Retriever:
             or state.generation != self.lexical.generation
         ):
             return None
-        index = self.lexical.index
-        total = self.store.multilingual_count() if multilingual else self.store.count()
-        wide = min(k * self.settings.group_overfetch, total)
-        hits = [h for h in self.store.nearest(vector, wide, multilingual) if state.visible(h[0])]
-        verdicts = index.readable([chunk_id for chunk_id, _ in hits], groups)
+        wide = k * self.settings.group_overfetch
+        found = self.store.nearest(vector, wide, multilingual)
+        hits = [h for h in found if state.visible(h[0])]
+        verdicts = self.lexical.index.readable([chunk_id for chunk_id, _ in hits], groups)
         if None in verdicts:
             return None  # a chunk the index does not hold: it lags the store after all
         kept = [hit for hit, ok in zip(hits, verdicts, strict=True) if ok]
-        if len(kept) >= k or wide >= total:
+        # Fewer than asked for came back only when the store holds no more: nothing was missed.
+        if len(kept) >= k or len(found) < wide:
             return kept[:k]
         return None
 
