@@ -27,22 +27,17 @@ class LlamaIndexPeer:
 
     def ingest(self, documents: Sequence[BeirDocument]) -> bool:
         """Index the documents; False when an index kept from an earlier run was reused instead."""
-        from llama_index.core import Document, StorageContext, VectorStoreIndex
+        if not self.collection.count():
+            self.add(documents)
+            return True
+        from llama_index.core import VectorStoreIndex
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        vector_store = ChromaVectorStore(chroma_collection=self.collection)
-        built = not self.collection.count()
-        if not built:
-            index = VectorStoreIndex.from_vector_store(vector_store, embed_model=self.embed_model)
-        else:
-            index = VectorStoreIndex.from_documents(
-                [Document(text=f"{d.title}\n{d.text}", doc_id=d.doc_id) for d in documents],
-                storage_context=StorageContext.from_defaults(vector_store=vector_store),
-                embed_model=self.embed_model,
-                show_progress=False,
-            )
+        index = VectorStoreIndex.from_vector_store(
+            ChromaVectorStore(chroma_collection=self.collection), embed_model=self.embed_model
+        )
         self._retriever = index.as_retriever(similarity_top_k=self.depth)
-        return built
+        return False
 
     def add(self, documents: Sequence[BeirDocument]) -> None:
         """Index more documents into the same collection, as a user adds a batch with LlamaIndex's
