@@ -31,6 +31,7 @@ from cited import span_vectors
 from cited.settings import Settings
 
 if TYPE_CHECKING:
+    from tokenizers import Encoding
     from transformers import PreTrainedTokenizerBase
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -106,7 +107,12 @@ class Embedder:
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids without special tokens; chunk sizes are counted with these."""
-        return list(self._counting_tokenizer.encode(text, add_special_tokens=False).ids)
+        return list(self.encode_plain(text).ids)
+
+    def encode_plain(self, text: str) -> Encoding:
+        """``text``'s tokens without special tokens, with their character offsets and word numbers
+        (chunking reads the size of each piece of a document off one such pass over the whole)."""
+        return self._counting_tokenizer.encode(text, add_special_tokens=False)
 
     def forget(self) -> None:
         """Empty the sentence-vector cache (a benchmark's questions must each start unseen)."""

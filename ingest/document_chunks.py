@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from cited.chunks import Chunk, chunk_id
 from cited.embedding import EMBEDDER_NAMES, MULTILINGUAL_MODEL_NAME
@@ -39,9 +40,9 @@ class DocumentChunker:
     """Cleans and chunks documents for one pipeline (deterministic: the same bytes give the same
     chunks under the same ids)."""
 
-    def __init__(self, settings: Settings, tokenize: Callable[[str], list[int]]) -> None:
+    def __init__(self, settings: Settings, encode: Callable[[str], Any]) -> None:
         self.pipeline = pipeline_fingerprint(settings)
-        self._chunker = Chunker(tokenize, settings.chunk_size, settings.chunk_overlap)
+        self._chunker = Chunker(encode, settings.chunk_size, settings.chunk_overlap)
 
     def chunk(self, document: LoadedDocument, groups: tuple[str, ...]) -> list[Chunk]:
         """The chunks a document is stored as (deterministic: the same bytes give the same ones)."""

@@ -81,7 +81,7 @@ class Ingestor:
         # BM25 index as soon as the sync ends.
         self.lexical = lexical or LexicalFreshness(settings, store)
         self.manifest = Manifest(settings.manifest_path)
-        self.chunker = DocumentChunker(settings, embedder.tokenize)
+        self.chunker = DocumentChunker(settings, embedder.encode_plain)
         self.pipeline = self.chunker.pipeline
 
     # Entry points
