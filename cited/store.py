@@ -15,18 +15,21 @@ Readers never see a document half written: see ``cited/store_state.py``. The rec
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cited.chunks import Chunk, StoredDocument, document_of, version_of
+from cited.document_index import DocumentEntry, DocumentIndex, entries_of
 from cited.search_filter import EVERYTHING, GROUP_FLAG, SearchFilter, group_fields, groups_of
 from cited.settings import Settings
 from cited.store_state import StoreState
 
 MULTILINGUAL_SUFFIX = "-e5"
 STATE_SUFFIX = "-state"
+DOCUMENTS_SUFFIX = "-documents"
 _STATE_ID = "state"
 
 
@@ -35,7 +38,8 @@ class ChunkStore:
 
     The main collection holds each chunk's text, metadata and MiniLM vector. When multilingual
     retrieval is on, a second collection holds the e5 vector of each chunk under the same id. A
-    third holds the one :class:`StoreState` record.
+    third holds the one :class:`StoreState` record, and a fourth one record per stored version of
+    a document (``cited/document_index.py``).
     """
 
     def __init__(self, client: Any, collection: str, embedded_path: Path | None = None) -> None:
@@ -46,6 +50,7 @@ class ChunkStore:
         self._collection = self._open(collection)
         self._multilingual = self._open(collection + MULTILINGUAL_SUFFIX)
         self._state = self._open(collection + STATE_SUFFIX)
+        self.document_index = DocumentIndex(self._open(collection + DOCUMENTS_SUFFIX))
         # (state seq, every visible document with the groups that may read it): see documents()
         self._listing: tuple[int, list[tuple[StoredDocument, frozenset[str]]]] | None = None
 
@@ -77,37 +82,46 @@ class ChunkStore:
     def documents(self, groups: frozenset[str] | None = None) -> list[StoredDocument]:
         """Every visible document readable by ``groups`` (all when None) with its chunk count.
 
-        The list is built from every chunk's metadata once per state record and kept: every change
-        a reader can see (a version written hidden, published, removed) rewrites the record, so
-        ``seq`` moving is exactly when the list may differ. ``GET /documents`` and each upload
-        reply then cost one read of the record, not a scan of the corpus.
+        Read from the document index, one record per document, or from every chunk's metadata in
+        a store whose index an ingest has not yet filled. The list is kept per state record: every
+        change a reader can see (a version written hidden, published, removed) rewrites the record,
+        so ``seq`` moving is exactly when the list may differ.
         """
         state = self.state()
         listing = self._listing
         if listing is None or listing[0] != state.seq:
-            listing = (state.seq, self._list_documents(state))
+            entries = (
+                self.document_index.entries() if self.document_index.complete() else self.scan_documents()
+            )
+            listing = (state.seq, list_documents(entries, state))
             self._listing = listing
         return [d for d, readers in listing[1] if groups is None or not groups.isdisjoint(readers)]
 
-    def _list_documents(self, state: StoreState) -> list[tuple[StoredDocument, frozenset[str]]]:
+    def scan_documents(self) -> list[DocumentEntry]:
+        """The document index's entries as the chunks' metadata shows them (every chunk read)."""
         counts: dict[str, int] = {}
         first: dict[str, dict[str, Any]] = {}
-        readers: dict[str, set[str]] = {}
         for chunk_id, meta in self.inventory():
-            if not state.visible(chunk_id):
-                continue
-            doc_id = str(meta["document_id"])
-            counts[doc_id] = counts.get(doc_id, 0) + 1
-            first.setdefault(doc_id, meta)
-            readers.setdefault(doc_id, set()).update(groups_of(meta))
-        documents = [
-            (
-                StoredDocument(doc_id, str(meta["title"]), str(meta["source"]), counts[doc_id]),
-                frozenset(readers[doc_id]),
+            version = version_of(chunk_id)
+            counts[version] = counts.get(version, 0) + 1
+            first.setdefault(version, meta)
+        return [
+            DocumentEntry(
+                version,
+                str(m["document_id"]),
+                str(m["title"]),
+                str(m["source"]),
+                counts[version],
+                groups_of(m),
             )
-            for doc_id, meta in first.items()
+            for version, m in first.items()
         ]
-        return sorted(documents, key=lambda item: item[0].source)
+
+    def fill_document_index(self) -> None:
+        """Write the document index from the chunks, when an ingest finds it missing (a store from
+        before it existed); the caller holds the ingest lock, so no write runs meanwhile."""
+        if not self.document_index.complete():
+            self.document_index.fill(self.scan_documents())
 
     def nearest(
         self,
@@ -194,6 +208,8 @@ class ChunkStore:
     def add(
         self, chunks: Sequence[Chunk], vectors: np.ndarray, multilingual: np.ndarray | None = None
     ) -> None:
+        """Write chunks, with every chunk of each version among them (the document index counts
+        them), under versions the state record hides until they are published."""
         batch = self._client.get_max_batch_size()
         for lo in range(0, len(chunks), batch):
             part = chunks[lo : lo + batch]
@@ -211,6 +227,7 @@ class ChunkStore:
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() for c in part],
             )
+        self.document_index.put(entries_of(chunks))
 
     def relocate_document(self, document_id: str, source: str, title: str) -> None:
         """Point an unchanged document's chunks at its new path (a rename needs no re-embedding)."""
@@ -218,6 +235,9 @@ class ChunkStore:
         metas = [{**dict(m or {}), "source": source, "title": title} for m in got["metadatas"] or []]
         if got["ids"]:
             self._collection.update(ids=got["ids"], metadatas=metas)
+        self.document_index.put(
+            [replace(e, source=source, title=title) for e in self.document_index.of_document(document_id)]
+        )
 
     def set_groups(self, document_id: str, groups: Sequence[str]) -> None:
         """Re-label a document's chunks in both collections (no re-embedding).
@@ -234,8 +254,21 @@ class ChunkStore:
                 metas.append({**dict(meta or {}), **old, **group_fields(groups)})
             if got["ids"]:
                 collection.update(ids=got["ids"], metadatas=metas)
+        self.document_index.put(
+            [replace(e, groups=tuple(groups)) for e in self.document_index.of_document(document_id)]
+        )
+
+    def delete_versions(self, versions: Iterable[str]) -> None:
+        """Delete every chunk of ``versions`` and their document records (records first: a kill
+        between the two leaves chunks of a hidden version, which recovery deletes, and never a
+        record of a version with no chunks)."""
+        versions = set(versions)
+        self.document_index.drop(versions)
+        self.delete_chunks(self.version_chunks(versions))
 
     def delete_chunks(self, ids: Sequence[str]) -> None:
+        """Delete chunks, with the document records of their versions (callers delete whole versions)."""
+        self.document_index.drop(version_of(i) for i in ids)
         batch = self._client.get_max_batch_size()
         for lo in range(0, len(ids), batch):
             part = list(ids[lo : lo + batch])
@@ -278,3 +311,23 @@ def open_store(settings: Settings) -> ChunkStore:
             f"({type(exc).__name__}: {exc}). Start it (`chroma run --path DIR --port "
             f"{settings.chroma_port}`) or check CITED_CHROMA_HOST, CITED_CHROMA_PORT, CITED_CHROMA_SSL."
         ) from exc
+
+
+def list_documents(
+    entries: Iterable[DocumentEntry], state: StoreState
+) -> list[tuple[StoredDocument, frozenset[str]]]:
+    """The visible documents of ``entries``, by source, each with the groups that may read it."""
+    counts: dict[str, int] = {}
+    first: dict[str, DocumentEntry] = {}
+    readers: dict[str, set[str]] = {}
+    for entry in entries:
+        if state.hidden and entry.version in state.hidden:
+            continue
+        counts[entry.document_id] = counts.get(entry.document_id, 0) + entry.chunks
+        first.setdefault(entry.document_id, entry)
+        readers.setdefault(entry.document_id, set()).update(entry.groups)
+    documents = [
+        (StoredDocument(doc_id, e.title, e.source, counts[doc_id]), frozenset(readers[doc_id]))
+        for doc_id, e in first.items()
+    ]
+    return sorted(documents, key=lambda item: item[0].source)

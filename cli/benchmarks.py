@@ -285,3 +285,22 @@ def bench_auth(
     asked = list(load_beir(dataset, "test", max_queries).queries.values())
     result = measure(get_settings().model_copy(update={"data_dir": store}), asked, reports)
     typer.echo(json.dumps(result, indent=2))
+
+
+@bench.command("documents")
+def bench_documents(
+    store: Annotated[
+        Path, typer.Option(help="A kept data folder (`cited bench ingest --keep DIR`, then DIR/minilm).")
+    ],
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Listing the documents: the document index against a scan of every chunk, side by side."""
+    from evals.document_list_bench import measure
+
+    if not (store / "manifest.sqlite").exists():
+        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    try:
+        result = measure(get_settings().model_copy(update={"data_dir": store}), reports)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    typer.echo(json.dumps(result, indent=2))

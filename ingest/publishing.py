@@ -54,7 +54,7 @@ class Publisher:
         if crash_after_publish:
             crash_point(crash_after_publish)
         if retire:
-            self.store.delete_chunks(self.store.version_chunks(retire))
+            self.store.delete_versions(retire)
             self.store.write_state(self.generation, ())
 
     def record_files(self, files: Iterable[FileRecord], drop_files: Iterable[str], root: str | None) -> None:

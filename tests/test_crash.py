@@ -106,6 +106,11 @@ def snapshot(store: ChunkStore, settings: Settings) -> dict[str, object]:
     }
     return {
         "chunks": chunks,
+        # A version's record goes with its chunks: none left of a version deleted, none missing.
+        "document_index": sorted(
+            (e.version, e.source, e.title, e.chunks, e.groups) for e in store.document_index.entries()
+        ),
+        "document_index_complete": store.document_index.complete(),
         "e5": store.multilingual_count(),
         "hidden": store.state().hidden,
         "bm25": sorted(lexical._ids),

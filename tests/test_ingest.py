@@ -1,5 +1,6 @@
 """Sync of a folder into the real Chroma store, with the real embedder."""
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -9,11 +10,11 @@ import pytest
 
 from cited.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store import ChunkStore, list_documents, open_store
 from ingest.loading import load
 from ingest.manifest import Manifest
 from ingest.sync import IngestError, Ingestor
-from tests.conftest import CEO_DOC, HR_DOC, ROOT, chunk_texts
+from tests.conftest import CEO_DOC, HR_DOC, ROOT, chunk_texts, invoke_cited
 from tests.documents import write_pdf
 
 
@@ -81,26 +82,84 @@ def test_a_removed_file_loses_its_chunks(ingestor: Ingestor, corpus: Path) -> No
     assert chunk_texts(ingestor.store, HR_DOC) == []
 
 
-def test_the_document_list_is_read_once_per_published_change(
+def test_the_document_list_is_read_once_per_published_change_from_the_document_index(
     ingestor: Ingestor, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingestor.run(corpus)
     store = ingestor.store
-    scans = 0
-    inventory = store.inventory
+    reads = {"index": 0, "chunks": 0}
+    entries, inventory = store.document_index.entries, store.inventory
 
-    def counted() -> object:
-        nonlocal scans
-        scans += 1
-        return inventory()
+    def counted(kind: str, read: Callable[[], object]) -> Callable[[], object]:
+        def call() -> object:
+            reads[kind] += 1
+            return read()
 
-    monkeypatch.setattr(store, "inventory", counted)
+        return call
+
+    monkeypatch.setattr(store.document_index, "entries", counted("index", entries))
+    monkeypatch.setattr(store, "inventory", counted("chunks", inventory))
     listed = store.documents()
     assert store.documents() == listed and store.documents(frozenset({"nobody"})) == []
-    assert scans == 1  # one scan for the three calls: nothing was published in between
+    assert reads == {"index": 1, "chunks": 0}  # one read for three calls, and no chunk scanned
     (corpus / HR_DOC).unlink()
     ingestor.run(corpus)
-    assert [d.source for d in store.documents()] == [CEO_DOC] and scans >= 2
+    assert [d.source for d in store.documents()] == [CEO_DOC] and reads["index"] == 2
+
+
+def listing_by_index_and_by_chunks(store: ChunkStore) -> tuple[list[object], list[object]]:
+    state = store.state()
+    return list_documents(store.document_index.entries(), state), list_documents(
+        store.scan_documents(), state
+    )
+
+
+def test_the_document_index_follows_every_kind_of_change(ingestor: Ingestor, corpus: Path) -> None:
+    store = ingestor.store
+    ingestor.run(corpus)
+    assert store.document_index.complete()
+    by_index, by_chunks = listing_by_index_and_by_chunks(store)
+    assert by_index == by_chunks and len(by_index) == 2
+
+    (corpus / "notes.txt").write_text("Notes\n\nThe plan is reviewed each quarter.\n", encoding="utf-8")
+    (corpus / "hr").mkdir()
+    shutil.move(corpus / HR_DOC, corpus / "hr" / "3c-strategy.txt")  # a rename
+    (corpus / CEO_DOC).write_text("Revised\n\nCreation over preservation, in one line.\n", encoding="utf-8")
+    (corpus / "access.yaml").write_text('paths:\n  "hr/*": [hr]\n', encoding="utf-8")  # a re-label
+    report = ingestor.run(corpus)
+    assert report.relocated and report.replaced == [CEO_DOC] and report.added == ["notes.txt"]
+    by_index, by_chunks = listing_by_index_and_by_chunks(store)
+    assert by_index == by_chunks
+    assert {d.source: readers for d, readers in by_index} == {
+        CEO_DOC: frozenset({"everyone"}),
+        "hr/3c-strategy.txt": frozenset({"hr"}),
+        "notes.txt": frozenset({"everyone"}),
+    }
+
+    (corpus / "notes.txt").unlink()
+    ingestor.run(corpus)
+    by_index, by_chunks = listing_by_index_and_by_chunks(store)
+    assert by_index == by_chunks and len(by_index) == 2
+
+
+def test_a_store_from_before_the_document_index_is_listed_from_its_chunks_until_an_ingest_fills_it(
+    ingestor: Ingestor, corpus: Path
+) -> None:
+    ingestor.run(corpus)
+    store = ingestor.store
+    expected = store.documents()
+    records = store.document_index._collection
+    records.delete(ids=records.get(include=[])["ids"])  # as a store written before the index
+    (corpus / "notes.txt").write_text("Notes\n\nThe plan is reviewed each quarter.\n", encoding="utf-8")
+    reader = open_store(ingestor.settings)
+    assert not reader.document_index.complete()
+    assert reader.documents() == expected  # from the chunks, complete
+
+    ingestor.run(corpus)
+    assert reader.document_index.complete()
+    assert [d.source for d in reader.documents()] == sorted([d.source for d in expected] + ["notes.txt"])
+    by_index, by_chunks = listing_by_index_and_by_chunks(reader)
+    assert by_index == by_chunks
 
 
 def test_a_corrupt_pdf_is_reported_and_the_rest_ingested(ingestor: Ingestor, corpus: Path) -> None:
@@ -284,3 +343,53 @@ def test_a_relative_data_folder_is_fixed_where_the_process_started(
     assert store.embedded_path is not None and store.embedded_path.is_absolute()
     assert Manifest(settings.manifest_path).documents() and open_store(settings).count() == store.count() > 0
     assert not (corpus / "data").exists()
+
+
+def test_the_document_list_bench_compares_both_reads_on_a_kept_store(
+    ingestor: Ingestor, corpus: Path, tmp_path: Path, backend: str
+) -> None:
+    if backend != "embedded":
+        pytest.skip("the bench reads a store kept by `cited bench ingest --keep`, which is embedded")
+    ingestor.run(corpus)
+    records = ingestor.store.document_index._collection
+    records.delete(ids=records.get(include=[])["ids"])  # kept by an older Cited: the bench fills it
+    reports = tmp_path / "reports"
+    result = invoke_cited(
+        "bench", "documents", "--store", str(ingestor.settings.data_dir), "--reports", str(reports)
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads((reports / "document-list.json").read_text(encoding="utf-8"))
+    assert figures["documents"] == 2 and figures["index_filled_by_this_run"] is True
+    assert set(figures["median_ms"]) == {"document index", "scan of every chunk"}
+    assert "| document index (shipped) |" in (reports / "document-list.md").read_text(encoding="utf-8")
+    assert ingestor.store.document_index.complete()
+
+    missing = invoke_cited("bench", "documents", "--store", str(tmp_path / "nothing"))
+    assert missing.returncode != 0 and "holds no Cited store" in missing.stderr
+
+
+def test_bm25_reads_and_tokenizes_only_the_new_chunks_after_an_ingest(
+    ingestor: Ingestor, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingestor.run(corpus)
+    store = ingestor.store
+    before = set(ingestor.lexical.index._ids)
+    asked: list[str] = []
+    fetch = store.fetch
+
+    def recorded(ids: list[str]) -> object:
+        asked.extend(ids)
+        return fetch(ids)
+
+    def no_scan() -> object:
+        raise AssertionError("BM25 read every chunk's text")
+
+    monkeypatch.setattr(store, "fetch", recorded)
+    monkeypatch.setattr(store, "texts", no_scan)
+    (corpus / "notes.txt").write_text("Notes\n\nThe plan is reviewed each quarter.\n", encoding="utf-8")
+    report = ingestor.run(corpus)
+    new = {i for i, _ in store.inventory()} - before
+    assert report.added == ["notes.txt"] and new and sorted(asked) == sorted(new)
+    hits = ingestor.lexical.index.search("plan reviewed each quarter", 3)
+    assert hits and hits[0].chunk_id in new
+    assert set(ingestor.lexical.index._ids) == before | new

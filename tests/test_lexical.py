@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from cited.lexical import LexicalIndex
+from cited.lexical import LexicalIndex, words_of
 from cited.search_filter import SearchFilter
 
 IDS = ["d1-p-00000", "d1-p-00001", "d2-p-00000"]
@@ -97,3 +97,25 @@ def test_relabelling_a_chunk_changes_the_fingerprint(tmp_path: Path) -> None:
         index.search("Tongyi", k=3, search_filter=SearchFilter(frozenset({"everyone"})))[0].chunk_id
         == "d2-p-00000"
     )
+
+
+def test_a_build_from_saved_terms_scores_exactly_as_one_from_the_texts(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "bm25")
+    index.build(IDS[:2], TEXTS[:2], GROUPS[:2])
+    saved = index.saved_words()
+    assert saved == dict(zip(IDS[:2], words_of(TEXTS[:2]), strict=True))
+    assert "karaok" in saved["d1-p-00000"] and "the" not in saved["d1-p-00000"]  # stemmed, no stop words
+
+    index.build_from_words(IDS, [saved[IDS[0]], saved[IDS[1]], *words_of(TEXTS[2:])], GROUPS)
+    fresh = LexicalIndex(tmp_path / "fresh")
+    fresh.build(IDS, TEXTS, GROUPS)
+    for question in ("karaoke on DingTalk", "video messages for employees", "Alibaba's language model"):
+        assert index.search(question, k=3) == fresh.search(question, k=3)
+    assert index.saved_words() == fresh.saved_words()
+
+
+def test_an_index_saved_without_terms_is_rebuilt_from_the_texts(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "bm25")
+    built = index.build(IDS, TEXTS, GROUPS)
+    (tmp_path / "bm25" / built / "words.npz").unlink()  # as an older Cited saved it
+    assert index.saved_words() == {}
