@@ -47,10 +47,11 @@ def measure(settings: Settings, reports: Path, rounds: int = 7) -> dict[str, obj
             times[name].append((time.perf_counter() - started) * 1000)
     if listings["document index"] != listings["scan of every chunk"]:
         raise RuntimeError("the document index and the chunks list different documents")
+    store.documents()  # reads the list once; the calls timed next find it kept
     started = time.perf_counter()
-    store.documents()
-    store.documents()
-    cached = (time.perf_counter() - started) * 1000 / 2
+    for _ in range(5):
+        store.documents()
+    cached = (time.perf_counter() - started) * 1000 / 5
     index_ms = statistics.median(times["document index"])
     scan_ms = statistics.median(times["scan of every chunk"])
     result: dict[str, object] = {
