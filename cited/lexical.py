@@ -37,7 +37,7 @@ from cited.text_features import english_stopwords, stemmer
 if TYPE_CHECKING:
     import bm25s
 
-FORMAT_VERSION = "3"  # 2: NLTK stop words; 3: per-chunk groups
+FORMAT_VERSION = "4"  # 2: NLTK stop words; 3: per-chunk groups; 4: titles in the fingerprint
 
 
 def tokenize(texts: list[str]) -> Any:
@@ -60,12 +60,13 @@ def words_of(texts: list[str]) -> list[list[str]]:
     )
 
 
-def content_fingerprint(chunks: Iterable[tuple[str, Sequence[str]]], k1: float, b: float) -> str:
+def content_fingerprint(chunks: Iterable[tuple[str, Sequence[str], str]], k1: float, b: float) -> str:
     """Names the store content and parameters an index was built from: the chunk ids (content
-    hashes) and each chunk's groups, so re-labelling a document rebuilds the index too."""
+    hashes), each chunk's groups and its document's title (indexed with its text), so re-labelling
+    or renaming a document rebuilds the index too."""
     digest = hashlib.sha256(f"{FORMAT_VERSION}|{k1}|{b}".encode())
-    for chunk_id, groups in sorted(chunks):
-        digest.update(f"{chunk_id}|{','.join(groups)}\n".encode())
+    for chunk_id, groups, title in sorted(chunks, key=lambda chunk: chunk[0]):
+        digest.update(f"{chunk_id}|{','.join(groups)}|{title}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -88,18 +89,30 @@ class LexicalIndex:
         self.fingerprint: str | None = None
 
     # Building
-    def build(self, ids: Sequence[str], texts: Sequence[str], groups: Sequence[Sequence[str]]) -> str:
+    def build(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        groups: Sequence[Sequence[str]],
+        titles: Sequence[str] | None = None,
+    ) -> str:
         """Index ``texts`` under ``ids`` with each chunk's ``groups``, save it, make it current;
-        return its fingerprint."""
-        return self.build_from_words(ids, words_of(list(texts)), groups)
+        return its fingerprint. ``titles``: the title each text begins with (recorded, so a rename
+        is seen)."""
+        return self.build_from_words(ids, words_of(list(texts)), groups, titles)
 
     def build_from_words(
-        self, ids: Sequence[str], words: Sequence[list[str]], groups: Sequence[Sequence[str]]
+        self,
+        ids: Sequence[str],
+        words: Sequence[list[str]],
+        groups: Sequence[Sequence[str]],
+        titles: Sequence[str] | None = None,
     ) -> str:
         """:meth:`build`, from each chunk's terms (:func:`words_of`, or :meth:`saved_words`)."""
         import bm25s
 
-        fingerprint = content_fingerprint(zip(ids, groups, strict=True), self.k1, self.b)
+        titles = list(titles) if titles is not None else [""] * len(ids)
+        fingerprint = content_fingerprint(zip(ids, groups, titles, strict=True), self.k1, self.b)
         target = self.folder / fingerprint
         if not (target / "ids.json").exists():
             partial = self.folder / f".building-{fingerprint}-{os.getpid()}"
@@ -109,7 +122,7 @@ class LexicalIndex:
                 model = bm25s.BM25(k1=self.k1, b=self.b)
                 model.index(list(words), show_progress=False)
                 model.save(str(partial), show_progress=False)
-            _save_words(partial, words)
+            _save_words(partial, words, titles)
             (partial / "groups.json").write_text(json.dumps([list(g) for g in groups]))
             (partial / "ids.json").write_text(json.dumps(list(ids)))  # written last: marks it complete
             shutil.rmtree(target, ignore_errors=True)
@@ -120,23 +133,24 @@ class LexicalIndex:
         self.load()
         return fingerprint
 
-    def saved_words(self) -> dict[str, list[str]]:
-        """Each chunk's terms as the current build saved them; empty when there is none (or it came
-        from a Cited that did not save them)."""
+    def saved_words(self) -> dict[str, tuple[str, list[str]]]:
+        """Each chunk's title and terms as the current build saved them; empty when there is none
+        (or it came from a Cited that did not save them)."""
         fingerprint = self.current()
         where = self.folder / fingerprint if fingerprint else None
         if where is None or not (where / "ids.json").exists() or not (where / "words.npz").exists():
             return {}
         ids = json.loads((where / "ids.json").read_text())
-        vocabulary = json.loads((where / "words.json").read_text())
+        saved_json = json.loads((where / "words.json").read_text())
+        vocabulary, titles = saved_json["vocabulary"], saved_json["titles"]
         with np.load(where / "words.npz", allow_pickle=False) as saved:
             flat, lengths = saved["flat"], saved["lengths"]
-        if len(lengths) != len(ids):
+        if not len(lengths) == len(titles) == len(ids):
             return {}
         ends = np.cumsum(lengths)
         return {
-            chunk_id: [vocabulary[t] for t in flat[end - length : end]]
-            for chunk_id, length, end in zip(ids, lengths.tolist(), ends.tolist(), strict=True)
+            chunk_id: (title, [vocabulary[t] for t in flat[end - length : end]])
+            for chunk_id, title, length, end in zip(ids, titles, lengths.tolist(), ends.tolist(), strict=True)
         }
 
     def _point_to(self, fingerprint: str) -> None:
@@ -251,28 +265,33 @@ def sync_lexical(store: ChunkStore, index: LexicalIndex) -> bool:
     of chunks the current build does not hold, and reuses the terms it saved for the others.
     """
     state = store.state()
-    listed = [(i, groups_of(m)) for i, m in store.inventory() if state.visible(i)]
+    listed = [(i, groups_of(m), str(m.get("title", ""))) for i, m in store.inventory() if state.visible(i)]
     wanted = content_fingerprint(listed, index.k1, index.b)
     if index.fingerprint == wanted or (index.current() == wanted and index.load()):
         return False
-    known = index.saved_words()
+    saved = index.saved_words()
+    # A chunk's terms are reused while its document keeps its title (its text never changes).
+    known = {i: saved[i][1] for i, _, title in listed if i in saved and saved[i][0] == title}
     new: dict[str, Chunk] = {}
-    missing = [chunk_id for chunk_id, _ in listed if chunk_id not in known]
+    missing = [chunk_id for chunk_id, _, _ in listed if chunk_id not in known]
     for lo in range(0, len(missing), _FETCH_BATCH):
         new.update(store.fetch(missing[lo : lo + _FETCH_BATCH]))
     fresh = dict(zip(new, words_of([c.indexed_text() for c in new.values()]), strict=True))
-    # A chunk deleted since the inventory was read is left out, as a scan would have.
-    kept = [(chunk_id, groups) for chunk_id, groups in listed if chunk_id in known or chunk_id in fresh]
+    # A chunk deleted since the inventory was read is left out, as a scan would have; one renamed
+    # since has the title the fetch read.
+    kept = [chunk for chunk in listed if chunk[0] in known or chunk[0] in fresh]
     index.build_from_words(
-        [chunk_id for chunk_id, _ in kept],
-        [known[chunk_id] if chunk_id in known else fresh[chunk_id] for chunk_id, _ in kept],
-        [groups for _, groups in kept],
+        [chunk_id for chunk_id, _, _ in kept],
+        [known[chunk_id] if chunk_id in known else fresh[chunk_id] for chunk_id, _, _ in kept],
+        [groups for _, groups, _ in kept],
+        [new[chunk_id].title if chunk_id in new else title for chunk_id, _, title in kept],
     )
     return True
 
 
-def _save_words(folder: Path, words: Sequence[list[str]]) -> None:
-    """Each chunk's terms, as numbers into one vocabulary: about 5 MB for SciFact's 11,404 chunks."""
+def _save_words(folder: Path, words: Sequence[list[str]], titles: Sequence[str]) -> None:
+    """Each chunk's terms, as numbers into one vocabulary, and its title: about 5 MB for SciFact's
+    11,404 chunks."""
     vocabulary: dict[str, int] = {}
     flat = [vocabulary.setdefault(term, len(vocabulary)) for terms in words for term in terms]
     np.savez(
@@ -280,7 +299,7 @@ def _save_words(folder: Path, words: Sequence[list[str]]) -> None:
         flat=np.asarray(flat, dtype=np.int32),
         lengths=np.asarray([len(terms) for terms in words], dtype=np.int32),
     )
-    (folder / "words.json").write_text(json.dumps(list(vocabulary)))
+    (folder / "words.json").write_text(json.dumps({"vocabulary": list(vocabulary), "titles": list(titles)}))
 
 
 _FETCH_BATCH = 2000  # chunk ids per Chroma read

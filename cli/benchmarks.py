@@ -304,3 +304,17 @@ def bench_documents(
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     typer.echo(json.dumps(result, indent=2))
+
+
+@bench.command("pdf")
+def bench_pdf(
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """PDF text extraction: the shipped reader (PDFium) against pypdf, on generated PDFs."""
+    import tempfile
+
+    from evals.pdf_bench import measure
+
+    with tempfile.TemporaryDirectory() as folder:
+        result = measure(Path(folder), reports)
+    typer.echo(json.dumps(result, indent=2))

@@ -15,7 +15,7 @@ from ingest.cleaning import RULES_VERSION, clean
 from ingest.loading import LoadedDocument, UnreadableFileError
 
 # Bump when loading or chunking changes in a way that alters stored chunks.
-PIPELINE_VERSION = "2"  # 2: span vectors pooled at ingest
+PIPELINE_VERSION = "3"  # 2: span vectors pooled at ingest; 3: PDFs read with PDFium
 
 
 def pipeline_fingerprint(settings: Settings) -> str:

@@ -15,6 +15,8 @@ from cited.embedding import Embedder
 from cited.settings import Settings
 from cited.store import open_store
 from cited.structure import passage_spans, tag_spans
+from ingest.cleaning import clean
+from ingest.loading import load
 from ingest.sync import Ingestor
 from service.answering.answer_model import AnswerModel, AnswerModelError, shipped_model
 from service.answering.answer_types import AskRequest
@@ -22,6 +24,7 @@ from service.answering.answers import AnswerService
 from service.answering.citations import cite
 from service.answering.learned_selection import LearnedSelector
 from tests.conftest import invoke_cited
+from tests.documents import write_pdf
 
 HR_DOCUMENT = """Alibaba's HR strategy during the crisis
 
@@ -88,6 +91,21 @@ def test_spans_are_tagged_as_headings_list_items_and_sentences() -> None:
     markdown = tag_spans("# Remote work policy\n\nStaff may work from home two days a week.", markdown=True)
     assert markdown[0].kind == "heading" and markdown[0].text == "Remote work policy"
     assert markdown[1].heading == "Remote work policy"
+
+
+def test_a_pdf_keeps_its_headings_and_lists_for_the_answer_step(tmp_path: Path) -> None:
+    """The same structure read from a PDF's text layer (PDFium) as from the plain text."""
+    listing = "The group had four focus areas:\n\n- Medical care\n\n- Daily life of people\n\nAfter."
+    path = write_pdf(tmp_path / "hr.pdf", [HR_DOCUMENT + "\n\n" + listing])
+    text = clean(load(path, tmp_path).pages[0]).text
+    spans = tag_spans(text)
+    kinds = {s.text: s.kind for s in spans}
+    for heading in ("1. Communication", "2. Connecting", "3. Commitment"):
+        assert kinds[heading] == "heading"
+    assert kinds["Medical care"] == kinds["Daily life of people"] == "list_item"
+    under = next(s for s in spans if s.text.startswith("Employees all over"))
+    assert under.kind == "sentence" and under.heading == "2. Connecting"
+    assert all(text[s.start : s.end] == s.text for s in spans)
 
 
 def test_a_heading_never_answers_alone(embedder: Embedder) -> None:

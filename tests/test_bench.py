@@ -81,3 +81,16 @@ def test_the_page_bench_times_the_page_and_the_api_on_the_same_questions(
     saved = json.loads((tmp_path / "page-latency.json").read_text())
     assert saved["page_ms"] == page
     assert "cited bench page" in (tmp_path / "page-latency.md").read_text()
+
+
+def test_the_pdf_bench_times_both_extractors_and_checks_the_table_rows(tmp_path: Path) -> None:
+    from evals.pdf_bench import measure
+
+    result = measure(tmp_path / "pdfs", tmp_path / "reports", rounds=1)
+    rows = {(r["document"], r["extractor"]): r for r in result["rows"]}  # type: ignore[attr-defined]
+    assert len(rows) == 4 and all(r["ms_per_page"] > 0 for r in rows.values())
+    assert rows[("report, a table on each page", "PDFium (shipped)")]["table_rows_on_one_line"] == "9/9"
+    assert (
+        "| dense 8-point text | PDFium (shipped) |"
+        in (tmp_path / "reports" / "pdf-extraction.md").read_text()
+    )

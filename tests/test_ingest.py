@@ -393,3 +393,18 @@ def test_bm25_reads_and_tokenizes_only_the_new_chunks_after_an_ingest(
     hits = ingestor.lexical.index.search("plan reviewed each quarter", 3)
     assert hits and hits[0].chunk_id in new
     assert set(ingestor.lexical.index._ids) == before | new
+
+
+def test_a_renamed_document_is_found_by_bm25_under_its_new_title(ingestor: Ingestor, corpus: Path) -> None:
+    # No heading line, so the title comes from the file name, and a rename changes it.
+    body = "The quarterly review found that warehouse costs fell while staffing stayed level.\n"
+    (corpus / "zephyr-logistics.txt").write_text(body, encoding="utf-8")
+    ingestor.run(corpus)
+    assert ingestor.lexical.index.search("zephyr", 3)
+
+    (corpus / "zephyr-logistics.txt").rename(corpus / "quokka-freight.txt")
+    report = ingestor.run(corpus)
+    assert report.relocated == [("zephyr-logistics.txt", "quokka-freight.txt")] and report.chunks_written == 0
+    hits = ingestor.lexical.index.search("quokka freight", 3)
+    assert hits and ingestor.store.fetch([hits[0].chunk_id])[hits[0].chunk_id].source == "quokka-freight.txt"
+    assert ingestor.lexical.index.search("zephyr", 3) == []

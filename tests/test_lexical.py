@@ -101,17 +101,22 @@ def test_relabelling_a_chunk_changes_the_fingerprint(tmp_path: Path) -> None:
 
 def test_a_build_from_saved_terms_scores_exactly_as_one_from_the_texts(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "bm25")
-    index.build(IDS[:2], TEXTS[:2], GROUPS[:2])
+    index.build(IDS[:2], TEXTS[:2], GROUPS[:2], titles=["Memo", "Memo"])
     saved = index.saved_words()
-    assert saved == dict(zip(IDS[:2], words_of(TEXTS[:2]), strict=True))
-    assert "karaok" in saved["d1-p-00000"] and "the" not in saved["d1-p-00000"]  # stemmed, no stop words
+    assert saved == {i: ("Memo", w) for i, w in zip(IDS[:2], words_of(TEXTS[:2]), strict=True)}
+    assert (
+        "karaok" in saved["d1-p-00000"][1] and "the" not in saved["d1-p-00000"][1]
+    )  # stemmed, no stop words
 
-    index.build_from_words(IDS, [saved[IDS[0]], saved[IDS[1]], *words_of(TEXTS[2:])], GROUPS)
+    titles = ["Memo", "Memo", "Models"]
+    index.build_from_words(IDS, [saved[IDS[0]][1], saved[IDS[1]][1], *words_of(TEXTS[2:])], GROUPS, titles)
     fresh = LexicalIndex(tmp_path / "fresh")
-    fresh.build(IDS, TEXTS, GROUPS)
+    fresh.build(IDS, TEXTS, GROUPS, titles)
     for question in ("karaoke on DingTalk", "video messages for employees", "Alibaba's language model"):
         assert index.search(question, k=3) == fresh.search(question, k=3)
-    assert index.saved_words() == fresh.saved_words()
+    assert index.saved_words() == fresh.saved_words() and index.current() == fresh.current()
+    # A new title is new content: the same chunks under another title are another build.
+    assert fresh.build(IDS, TEXTS, GROUPS, ["Memo", "Memo", "Renamed"]) != index.current()
 
 
 def test_an_index_saved_without_terms_is_rebuilt_from_the_texts(tmp_path: Path) -> None:

@@ -65,6 +65,23 @@ def test_pdf_pages_and_title(tmp_path: Path) -> None:
     assert "hiring" in document.pages[1] and "outlook" in document.pages[2]
 
 
+def test_a_pdf_table_is_read_a_row_to_a_line(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    pdf.multi_cell(0, 5, "Regional results for the year.")
+    with pdf.table(col_widths=(50, 30, 30, 40)) as table:
+        for row in [("Region", "2024", "2025", "Change"), ("North", "100 m", "112 m", "+12%")]:
+            cells = table.row()
+            for cell in row:
+                cells.cell(cell)
+    pdf.output(str(tmp_path / "results.pdf"))
+    lines = load(tmp_path / "results.pdf", tmp_path).pages[0].splitlines()
+    assert "Region 2024 2025 Change" in lines and "North 100 m 112 m +12%" in lines
+
+
 def test_docx_title_paragraphs_and_tables_in_order(tmp_path: Path) -> None:
     path = write_docx(
         tmp_path / "memo.docx",
