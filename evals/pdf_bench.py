@@ -39,11 +39,11 @@ _ROWS = [("Region", "2024", "2025", "Change")] + [
 ]
 
 
-def write_report(path: Path) -> Path:
+def write_report(path: Path, pages: int = 40) -> Path:
     from fpdf import FPDF
 
     pdf = FPDF()
-    for page in range(40):
+    for page in range(pages):
         pdf.add_page()
         pdf.set_font("helvetica", "B", 14)
         pdf.cell(0, 10, f"{page + 1}. Regional results", new_x="LMARGIN", new_y="NEXT")
@@ -61,12 +61,13 @@ def write_report(path: Path) -> Path:
     return path
 
 
-def write_dense(path: Path) -> Path:
+def write_dense(path: Path, blocks: int = 30) -> Path:
+    """``blocks`` of 70 lines, each begun on a new page (each spills onto a second)."""
     from fpdf import FPDF
 
     pdf = FPDF()
     pdf.set_auto_page_break(True, 10)
-    for page in range(30):
+    for page in range(blocks):
         pdf.add_page()
         for line in range(70):
             for word in range(14):
@@ -87,10 +88,11 @@ def _shipped(path: Path) -> list[str]:
     return load(path, path.parent).pages
 
 
-def measure(folder: Path, reports: Path, rounds: int = 5) -> dict[str, object]:
+def measure(folder: Path, reports: Path, rounds: int = 5, size: int = 10) -> dict[str, object]:
+    """``size``: 10 gives the documents described above; less, smaller ones (for a quick test)."""
     folder.mkdir(parents=True, exist_ok=True)
-    documents = {"report, a table on each page": write_report(folder / "report.pdf"),
-                 "dense 8-point text": write_dense(folder / "dense.pdf")}  # fmt: skip
+    documents = {"report, a table on each page": write_report(folder / "report.pdf", 4 * size),
+                 "dense 8-point text": write_dense(folder / "dense.pdf", 3 * size)}  # fmt: skip
     extractors: dict[str, Callable[[Path], list[str]]] = {
         "PDFium (shipped)": _shipped,
         "pypdf (before)": _pypdf,

@@ -86,7 +86,7 @@ def test_the_page_bench_times_the_page_and_the_api_on_the_same_questions(
 def test_the_pdf_bench_times_both_extractors_and_checks_the_table_rows(tmp_path: Path) -> None:
     from evals.pdf_bench import measure
 
-    result = measure(tmp_path / "pdfs", tmp_path / "reports", rounds=1)
+    result = measure(tmp_path / "pdfs", tmp_path / "reports", rounds=1, size=1)
     rows = {(r["document"], r["extractor"]): r for r in result["rows"]}  # type: ignore[attr-defined]
     assert len(rows) == 4 and all(r["ms_per_page"] > 0 for r in rows.values())
     assert rows[("report, a table on each page", "PDFium (shipped)")]["table_rows_on_one_line"] == "9/9"
