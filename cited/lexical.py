@@ -40,24 +40,23 @@ if TYPE_CHECKING:
 FORMAT_VERSION = "4"  # 2: NLTK stop words; 3: per-chunk groups; 4: titles in the fingerprint
 
 
-def tokenize(texts: list[str]) -> Any:
+def tokenize(texts: list[str], return_ids: bool = True) -> Any:
+    """BM25's terms of each text: lower-cased words of two or more characters, stop words left out,
+    stemmed; as bm25s's ids with their vocabulary, or (``return_ids=False``) as strings."""
     import bm25s
 
     return bm25s.tokenize(
-        texts, stopwords=sorted(english_stopwords()), stemmer=stemmer(), show_progress=False
+        texts,
+        stopwords=sorted(english_stopwords()),
+        stemmer=stemmer(),
+        show_progress=False,
+        return_ids=return_ids,
     )
 
 
 def words_of(texts: list[str]) -> list[list[str]]:
-    """Each text's BM25 terms, as :func:`tokenize` finds them (lower-cased words of two or more
-    characters, stop words left out, stemmed), as strings."""
-    import bm25s
-
-    if not texts:
-        return []
-    return bm25s.tokenize(  # type: ignore[return-value]
-        texts, stopwords=sorted(english_stopwords()), stemmer=stemmer(), show_progress=False, return_ids=False
-    )
+    """Each text's BM25 terms as strings: what a build indexes and saves."""
+    return tokenize(texts, return_ids=False) if texts else []
 
 
 def content_fingerprint(chunks: Iterable[tuple[str, Sequence[str], str]], k1: float, b: float) -> str:

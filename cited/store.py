@@ -267,8 +267,7 @@ class ChunkStore:
         self.delete_chunks(self.version_chunks(versions))
 
     def delete_chunks(self, ids: Sequence[str]) -> None:
-        """Delete chunks, with the document records of their versions (callers delete whole versions)."""
-        self.document_index.drop(version_of(i) for i in ids)
+        """Delete chunks only: :meth:`delete_versions` deletes whole versions with their records."""
         batch = self._client.get_max_batch_size()
         for lo in range(0, len(ids), batch):
             part = list(ids[lo : lo + batch])
