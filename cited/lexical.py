@@ -9,9 +9,8 @@ The index is always built from the chunks in the store, so it can never disagree
 which chunks exist. Each build also saves each chunk's terms, so the next build (after an upload,
 say) reads and tokenizes only the chunks that are new, not the whole corpus again (SciFact, 11,404
 chunks: the texts take about 1 s to read and 4 s to tokenize in a new process). Each build is saved
-in a folder named after
-the store content it was built from, and a ``CURRENT`` file, replaced atomically, names the live one:
-an ingest killed mid-build leaves the previous index in place.
+in a folder named after the store content it was built from, and a ``CURRENT`` file, replaced
+atomically, names the live one: an ingest killed mid-build leaves the previous index in place.
 """
 
 from __future__ import annotations
