@@ -83,6 +83,7 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench ingest --dataset $(SCIFACT) --keep $(BENCH_STORES)
 	$(BIN)/cited bench auth --dataset $(SCIFACT) --store $(BENCH_STORES)/minilm
 	$(BIN)/cited bench documents --store $(BENCH_STORES)/minilm
+	$(BIN)/cited bench writes --store $(BENCH_STORES)/minilm
 	$(BIN)/cited bench pdf
 	$(BIN)/cited bench answers --dataset $(SQUAD2)
 	$(BIN)/cited bench generate

@@ -6,6 +6,7 @@ Chunk ids are ``<document id>-<pipeline>-<index>``; ``<document id>-<pipeline>``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,12 @@ from cited.search_filter import group_fields, groups_of
 
 def chunk_id(document_id: str, pipeline: str, index: int) -> str:
     """Chunk ids start with their document's id, so results can be grouped by document unread."""
-    return f"{document_id}-{pipeline}-{index:05d}"
+    return numbered(f"{document_id}-{pipeline}", index)
+
+
+def numbered(version: str, index: int) -> str:
+    """The id of chunk ``index`` (from 0, in document order) of ``version``."""
+    return f"{version}-{index:05d}"
 
 
 def document_of(chunk_id: str) -> str:
@@ -56,8 +62,14 @@ class Chunk:
         return f"{self.title}\n{self.text}"
 
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {
-            "document_id": self.document_id,
+        """The chunk's Chroma metadata, text included (the record's Chroma document stays empty).
+
+        Only what a ``where`` filters on is a key of its own: the document id and the group flags.
+        Everything else, the text too, is one JSON string under ``chunk``. Chroma indexes every
+        metadata key and full-text indexes every document, and Cited searches neither (BM25 is
+        its own index); ``cited bench writes`` (``reports/chunk-writes.md``) times both layouts.
+        """
+        payload: dict[str, Any] = {
             "title": self.title,
             "source": self.source,
             "start": self.start,
@@ -67,17 +79,21 @@ class Chunk:
         }
         # Chroma metadata cannot hold None, so an absent page is left out.
         if self.page is not None:
-            meta["page"] = self.page
+            payload["page"] = self.page
         if self.sha256:
-            meta["sha256"] = self.sha256
+            payload["sha256"] = self.sha256
         if self.ingested_at:
-            meta["ingested_at"] = self.ingested_at
+            payload["ingested_at"] = self.ingested_at
         if self.span_vectors:
-            meta["span_vectors"] = self.span_vectors
-        return meta | group_fields(self.groups)
+            payload["span_vectors"] = self.span_vectors
+        payload["text"] = self.text
+        packed = json.dumps(payload, ensure_ascii=False)
+        return {"document_id": self.document_id, PAYLOAD: packed} | group_fields(self.groups)
 
     @classmethod
-    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    def from_record(cls, chunk_id: str, document: str | None, meta: dict[str, Any]) -> Chunk:
+        """A chunk from its Chroma record, packed (:meth:`metadata`) or written by an older Cited."""
+        text, meta = unpack(document, meta)
         return cls(
             id=chunk_id,
             document_id=str(meta["document_id"]),
@@ -94,6 +110,27 @@ class Chunk:
             ingested_at=str(meta.get("ingested_at", "")),
             span_vectors=str(meta.get("span_vectors", "")),
         )
+
+
+PAYLOAD = "chunk"  # the metadata key of a chunk's packed fields (Chunk.metadata)
+
+
+def unpack(document: str | None, meta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A chunk record's text and its metadata with one key per field, packed or not: stores
+    written before the packing keep the text as the Chroma document and every field as a key."""
+    if PAYLOAD not in meta:
+        return document or "", meta
+    fields = json.loads(str(meta[PAYLOAD]))
+    text = str(fields.pop("text", ""))
+    return text, {k: v for k, v in meta.items() if k != PAYLOAD} | fields
+
+
+def with_fields(meta: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A chunk record's metadata with ``fields`` changed, in the record's own layout."""
+    if PAYLOAD not in meta:
+        return {**meta, **fields}
+    payload = json.loads(str(meta[PAYLOAD])) | fields
+    return {**meta, PAYLOAD: json.dumps(payload, ensure_ascii=False)}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cited.chunks import Chunk, version_of
+from cited.chunks import Chunk, numbered, version_of
 
 _COMPLETE_ID = "_complete"  # not a version: versions start with a hex document id
 _BATCH = 1000  # records per write, well under any Chroma's largest batch
@@ -37,6 +37,9 @@ class DocumentEntry:
     source: str
     chunks: int
     groups: tuple[str, ...]
+
+    def chunk_ids(self) -> list[str]:
+        return [numbered(self.version, index) for index in range(self.chunks)]
 
     def to_json(self) -> str:
         return json.dumps(

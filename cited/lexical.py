@@ -28,7 +28,7 @@ import numpy as np
 
 from cited.chunks import Chunk, document_of
 from cited.crashpoints import crash_point
-from cited.search_filter import EVERYTHING, SearchFilter, groups_of
+from cited.search_filter import EVERYTHING, SearchFilter
 from cited.settings import Settings
 from cited.store import ChunkStore
 from cited.text_features import english_stopwords, stemmer
@@ -257,13 +257,14 @@ def open_lexical(settings: Settings) -> LexicalIndex:
 def sync_lexical(store: ChunkStore, index: LexicalIndex) -> bool:
     """Make the BM25 index match the store's visible chunks; True when it had to be (re)built.
 
-    Cheap when nothing changed: the chunk ids are read (no texts) and compared by fingerprint.
+    Cheap when nothing changed: the chunk ids, groups and titles are listed from the document
+    index (``ChunkStore.chunk_labels``, no chunk read) and compared by fingerprint.
     Chunks the state record hides (being written, or replaced) are left out, so a worker that
     refreshes during an ingest indexes exactly what readers may see. A rebuild reads the texts only
     of chunks the current build does not hold, and reuses the terms it saved for the others.
     """
     state = store.state()
-    listed = [(i, groups_of(m), str(m.get("title", ""))) for i, m in store.inventory() if state.visible(i)]
+    listed = store.chunk_labels(state)
     wanted = content_fingerprint(listed, index.k1, index.b)
     if index.fingerprint == wanted or (index.current() == wanted and index.load()):
         return False

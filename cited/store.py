@@ -1,8 +1,9 @@
 """Store access: the Chroma collection of chunks, shared by ingest (writes) and service (reads).
 
-Each chunk is one Chroma record: its embedding, its text, and metadata naming the document it came
+Each chunk is one Chroma record: its embedding, and metadata holding its text, the document it came
 from (content-hash id, title, source path relative to the corpus root) and where it sits in that
-document's cleaned text (``start``/``end``, and ``page`` for PDFs).
+document's cleaned text (``start``/``end``, and ``page`` for PDFs); ``Chunk.metadata`` says how it is
+laid out, and why the text is not the record's Chroma document.
 
 The store is embedded (``chromadb.PersistentClient`` in the data directory, one serving process)
 or a Chroma server (``chromadb.HttpClient``, any number of workers), chosen by the settings.
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from cited.chunks import Chunk, StoredDocument, document_of, version_of
+from cited.chunks import Chunk, StoredDocument, document_of, unpack, version_of, with_fields
 from cited.document_index import DocumentEntry, DocumentIndex, entries_of
 from cited.search_filter import EVERYTHING, GROUP_FLAG, SearchFilter, group_fields, groups_of
 from cited.settings import Settings
@@ -117,6 +118,20 @@ class ChunkStore:
             for version, m in first.items()
         ]
 
+    def chunk_labels(self, state: StoreState) -> list[tuple[str, tuple[str, ...], str]]:
+        """(chunk id, groups, document title) of every chunk ``state`` shows: what BM25 needs
+        besides the texts. From the document index when it is complete, so no chunk is read (a
+        chunk's metadata carries its text and span vectors); else from every chunk's metadata."""
+        if not self.document_index.complete():
+            listed = self.inventory()
+            return [(i, groups_of(m), str(m.get("title", ""))) for i, m in listed if state.visible(i)]
+        return [
+            (chunk_id, entry.groups, entry.title)
+            for entry in self.document_index.entries()
+            for chunk_id in entry.chunk_ids()
+            if state.visible(chunk_id)
+        ]
+
     def fill_document_index(self) -> None:
         """Write the document index from the chunks, when an ingest finds it missing (a store from
         before it existed); the caller holds the ingest lock, so no write runs meanwhile."""
@@ -161,12 +176,18 @@ class ChunkStore:
         if not ids:
             return {}
         got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
-        texts = got["documents"] or []
+        texts = got["documents"] or [None] * len(got["ids"])
         metas = got["metadatas"] or []
         return {
-            i: Chunk.from_record(i, t or "", dict(m or {}))
+            i: Chunk.from_record(i, t, dict(m or {}))
             for i, t, m in zip(got["ids"], texts, metas, strict=True)
         }
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The MiniLM vectors of ``ids``, in that order (all must be stored)."""
+        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=True))
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
 
     def version_chunks(self, versions: Iterable[str]) -> list[str]:
         """Ids of every chunk, in either collection, of the given versions."""
@@ -184,11 +205,11 @@ class ChunkStore:
         return [i for i in self._multilingual.get(include=[])["ids"] if i not in main]
 
     def inventory(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(chunk id, metadata) of every stored chunk, without texts or vectors."""
+        """(chunk id, metadata, a key per field) of every stored chunk, without vectors."""
         yield from ((i, m) for i, _, m in self._pages(include=["metadatas"]))
 
     def texts(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """(chunk id, text, metadata) of every stored chunk."""
+        """(chunk id, text, metadata, a key per field) of every stored chunk."""
         yield from self._pages(include=["documents", "metadatas"])
 
     def _pages(self, include: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -197,9 +218,10 @@ class ChunkStore:
         while True:
             got = self._collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
             ids = got["ids"]
-            texts = got["documents"] or [""] * len(ids)
+            texts = got["documents"] or [None] * len(ids)
             metas = got["metadatas"] or [{}] * len(ids)
-            yield from zip(ids, (t or "" for t in texts), (dict(m or {}) for m in metas), strict=True)
+            for chunk_id, text, meta in zip(ids, texts, metas, strict=True):
+                yield chunk_id, *unpack(text, dict(meta or {}))
             if len(ids) < page:
                 return
             offset += page
@@ -221,18 +243,16 @@ class ChunkStore:
                     embeddings=multilingual[lo : lo + batch].tolist(),
                     metadatas=[{"document_id": c.document_id} | group_fields(c.groups) for c in part],
                 )
+            # No Chroma document: the text is in the metadata (Chunk.metadata says why).
             self._collection.upsert(
-                ids=ids,
-                embeddings=vectors[lo : lo + batch].tolist(),
-                documents=[c.text for c in part],
-                metadatas=[c.metadata() for c in part],
+                ids=ids, embeddings=vectors[lo : lo + batch], metadatas=[c.metadata() for c in part]
             )
         self.document_index.put(entries_of(chunks))
 
     def relocate_document(self, document_id: str, source: str, title: str) -> None:
         """Point an unchanged document's chunks at its new path (a rename needs no re-embedding)."""
         got = self._collection.get(where={"document_id": document_id}, include=["metadatas"])
-        metas = [{**dict(m or {}), "source": source, "title": title} for m in got["metadatas"] or []]
+        metas = [with_fields(dict(m or {}), source=source, title=title) for m in got["metadatas"] or []]
         if got["ids"]:
             self._collection.update(ids=got["ids"], metadatas=metas)
         self.document_index.put(

@@ -306,6 +306,27 @@ def bench_documents(
     typer.echo(json.dumps(result, indent=2))
 
 
+@bench.command("writes")
+def bench_writes(
+    store: Annotated[
+        Path, typer.Option(help="A kept data folder (`cited bench ingest --keep DIR`, then DIR/minilm).")
+    ],
+    chunks: Annotated[int, typer.Option(min=1, help="How many of its chunks to write.")] = 4096,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds; the layouts' order rotates.")] = 3,
+    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+) -> None:
+    """Writing chunks to Chroma: the packed record layout against the text as a Chroma document."""
+    from evals.chunk_write_bench import measure
+
+    if not (store / "manifest.sqlite").exists():
+        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    try:
+        result = measure(get_settings().model_copy(update={"data_dir": store}), reports, chunks, rounds)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    typer.echo(json.dumps(result, indent=2))
+
+
 @bench.command("pdf")
 def bench_pdf(
     reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 import cited  # noqa: F401  (offline environment before any model library loads)
+from cited.chunks import Chunk
 from cited.embedding import Embedder, configured_embedder
 from cited.settings import Settings
 from cited.store import ChunkStore, open_store
@@ -200,12 +201,14 @@ def ingestor(make_settings: Callable[..., Settings], embedder: Embedder) -> Inge
     return Ingestor(settings, embedder, open_store(settings))
 
 
+def stored_chunks(store: ChunkStore, source: str | None = None) -> list[Chunk]:
+    """Every stored chunk (hidden ones too), or those of one source, as the store reads them."""
+    chunks = [Chunk.from_record(i, text, meta) for i, text, meta in store.texts()]
+    return [c for c in chunks if source is None or c.source == source]
+
+
 def chunk_texts(store: ChunkStore, source: str | None = None) -> list[str]:
-    got = store._collection.get(
-        where={"source": source} if source else None,
-        include=["documents"],  # type: ignore[arg-type]
-    )
-    return list(got["documents"] or [])
+    return [c.text for c in stored_chunks(store, source)]
 
 
 @pytest.fixture(scope="session")

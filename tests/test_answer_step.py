@@ -23,7 +23,7 @@ from service.answering.answer_types import AskRequest
 from service.answering.answers import AnswerService
 from service.answering.citations import cite
 from service.answering.learned_selection import LearnedSelector
-from tests.conftest import invoke_cited
+from tests.conftest import invoke_cited, stored_chunks
 from tests.documents import write_pdf
 
 HR_DOCUMENT = """Alibaba's HR strategy during the crisis
@@ -173,8 +173,7 @@ def test_span_vectors_are_pooled_at_ingest_and_answering_reads_them(
 
 
 def _some(store) -> list[Chunk]:  # type: ignore[no-untyped-def]
-    got = store._collection.get(limit=1, include=["documents", "metadatas"])
-    return [Chunk.from_record(got["ids"][0], got["documents"][0], got["metadatas"][0])]
+    return stored_chunks(store)[:1]
 
 
 def test_the_committed_model_loads_and_a_stale_one_is_refused(tmp_path: Path) -> None:

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from cited.chunks import PAYLOAD, Chunk, unpack
 from cited.embedding import Embedder
+from cited.search_filter import GROUP_FLAG, groups_of
 from cited.settings import Settings
 from cited.store import ChunkStore, list_documents, open_store
+from evals import chunk_write_bench
 from ingest.loading import load
 from ingest.manifest import Manifest
 from ingest.sync import IngestError, Ingestor
-from tests.conftest import CEO_DOC, HR_DOC, ROOT, chunk_texts, invoke_cited
+from tests.conftest import CEO_DOC, HR_DOC, ROOT, chunk_texts, invoke_cited, stored_chunks
 from tests.documents import write_pdf
 
 
@@ -47,11 +50,11 @@ def test_stored_chunks_carry_document_metadata_and_exact_offsets(ingestor: Inges
     from ingest.cleaning import clean
 
     cleaned = clean(hr.pages[0]).text
-    got = ingestor.store._collection.get(where={"source": HR_DOC}, include=["documents", "metadatas"])
-    assert len(got["ids"]) == documents[HR_DOC].chunks
-    for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
-        assert cleaned[int(meta["start"]) : int(meta["end"])] == text
-        assert "page" not in meta
+    chunks = stored_chunks(ingestor.store, HR_DOC)
+    assert len(chunks) == documents[HR_DOC].chunks
+    for chunk in chunks:
+        assert cleaned[chunk.start : chunk.end] == chunk.text
+        assert chunk.page is None
 
 
 def test_a_changed_file_replaces_its_chunks(ingestor: Ingestor, corpus: Path) -> None:
@@ -104,11 +107,16 @@ def test_the_document_list_is_read_once_per_published_change_from_the_document_i
     assert reads == {"index": 1, "chunks": 0}  # one read for three calls, and no chunk scanned
     (corpus / HR_DOC).unlink()
     ingestor.run(corpus)
-    assert [d.source for d in store.documents()] == [CEO_DOC] and reads["index"] == 2
+    assert [d.source for d in store.documents()] == [CEO_DOC]
+    # One more read for the list, one for the ingest's BM25 rebuild, and still no chunk scanned.
+    assert reads == {"index": 3, "chunks": 0}
 
 
 def listing_by_index_and_by_chunks(store: ChunkStore) -> tuple[list[object], list[object]]:
     state = store.state()
+    # BM25's chunk labels (ids, groups, titles), read off the index, match the chunks' own too.
+    labels = sorted((i, groups_of(m), str(m["title"])) for i, m in store.inventory() if state.visible(i))
+    assert sorted(store.chunk_labels(state)) == labels
     return list_documents(store.document_index.entries(), state), list_documents(
         store.scan_documents(), state
     )
@@ -162,6 +170,60 @@ def test_a_store_from_before_the_document_index_is_listed_from_its_chunks_until_
     assert by_index == by_chunks
 
 
+def test_a_chunk_is_stored_as_filter_keys_and_one_packed_field_with_no_chroma_document(
+    ingestor: Ingestor, corpus: Path
+) -> None:
+    # Chroma full-text indexes every document and indexes every metadata key: both cost write time.
+    ingestor.run(corpus)
+    got = ingestor.store._collection.get(include=["documents", "metadatas"])  # type: ignore[list-item]
+    assert got["ids"] and all(document is None for document in got["documents"] or [])
+    for meta in got["metadatas"] or []:
+        assert {k for k in meta if not k.startswith(GROUP_FLAG)} == {"document_id", "groups", PAYLOAD}
+    assert "3C" in " ".join(chunk_texts(ingestor.store, HR_DOC))
+
+
+def _as_written_before_packing(store: ChunkStore) -> list[Chunk]:
+    """Rewrite every chunk record as Cited wrote it before: the text as the Chroma document and one
+    metadata key per field."""
+    chunks = stored_chunks(store)
+    got = store._collection.get(ids=[c.id for c in chunks], include=["embeddings"])  # type: ignore[list-item]
+    vectors = dict(zip(got["ids"], got["embeddings"], strict=True))  # type: ignore[arg-type]
+    store._collection.delete(ids=[c.id for c in chunks])
+    flat = [unpack(None, c.metadata())[1] for c in chunks]
+    store._collection.add(
+        ids=[c.id for c in chunks],
+        embeddings=[vectors[c.id] for c in chunks],
+        documents=[c.text for c in chunks],
+        metadatas=flat,  # type: ignore[arg-type]
+    )
+    return chunks
+
+
+def test_a_store_written_before_packing_is_read_renamed_and_extended_as_before(
+    ingestor: Ingestor, corpus: Path
+) -> None:
+    ingestor.run(corpus)
+    store = ingestor.store
+    before = _as_written_before_packing(store)
+    assert all(store._collection.get(include=["documents"])["documents"] or [None])  # the old layout
+    assert stored_chunks(store) == before
+    assert store.fetch([c.id for c in before]) == {c.id: c for c in before}
+
+    shutil.move(corpus / HR_DOC, corpus / "renamed.txt")
+    (corpus / "notes.txt").write_text("Notes\n\nThe plan is reviewed each quarter.\n", encoding="utf-8")
+    report = ingestor.run(corpus)
+    assert report.relocated == [(HR_DOC, "renamed.txt")] and report.added == ["notes.txt"]
+    renamed = stored_chunks(store, "renamed.txt")
+    old = [c for c in before if c.source == HR_DOC]
+    assert [(c.id, c.text, c.title) for c in renamed] == [(c.id, c.text, c.title) for c in old]
+    notes = stored_chunks(store, "notes.txt")
+    assert [c.text for c in notes] == ["Notes\n\nThe plan is reviewed each quarter."]
+    reader = open_store(ingestor.settings)
+    by_index, by_chunks = listing_by_index_and_by_chunks(reader)
+    assert by_index == by_chunks
+    assert {d.source for d in reader.documents()} == {CEO_DOC, "renamed.txt", "notes.txt"}
+
+
 def test_a_corrupt_pdf_is_reported_and_the_rest_ingested(ingestor: Ingestor, corpus: Path) -> None:
     (corpus / "reports").mkdir()
     (corpus / "reports" / "q3-board-pack.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<garbage\n%%EOF")
@@ -196,23 +258,19 @@ def test_pdf_chunks_record_their_page(ingestor: Ingestor, corpus: Path) -> None:
         ],
     )
     ingestor.run(corpus)
-    got = ingestor.store._collection.get(where={"source": "strategy.pdf"}, include=["documents", "metadatas"])
-    pages = {
-        text.split()[0]: int(meta["page"])
-        for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True)
-    }
+    pages = {c.text.split()[0]: c.page for c in stored_chunks(ingestor.store, "strategy.pdf")}
     assert pages == {"Retail": 1, "Cloud": 2}
 
 
 def test_a_renamed_file_is_moved_without_re_embedding(ingestor: Ingestor, corpus: Path) -> None:
     ingestor.run(corpus)
-    ids = set(ingestor.store._collection.get(where={"source": HR_DOC})["ids"])
+    ids = {c.id for c in stored_chunks(ingestor.store, HR_DOC)}
     (corpus / "hr").mkdir()
     shutil.move(corpus / HR_DOC, corpus / "hr" / "3c-strategy.txt")
     report = ingestor.run(corpus)
     assert report.relocated == [(HR_DOC, "hr/3c-strategy.txt")]
     assert report.chunks_written == 0 and report.removed == []
-    assert set(ingestor.store._collection.get(where={"source": "hr/3c-strategy.txt"})["ids"]) == ids
+    assert {c.id for c in stored_chunks(ingestor.store, "hr/3c-strategy.txt")} == ids
 
 
 def test_identical_files_are_indexed_once(ingestor: Ingestor, corpus: Path) -> None:
@@ -259,7 +317,7 @@ def test_the_manifest_records_hash_chunk_ids_and_time_of_each_document(
     assert set(records) == {CEO_DOC, HR_DOC}
     hr = records[HR_DOC]
     assert hr.sha256 == hashlib.sha256((corpus / HR_DOC).read_bytes()).hexdigest()
-    stored = set(ingestor.store._collection.get(where={"source": HR_DOC})["ids"])
+    stored = {c.id for c in stored_chunks(ingestor.store, HR_DOC)}
     assert set(hr.chunk_ids) == stored and hr.ingested_at.startswith("20")
     assert Manifest(ingestor.settings.manifest_path).root() == str(corpus.resolve())
 
@@ -345,7 +403,7 @@ def test_a_relative_data_folder_is_fixed_where_the_process_started(
     assert not (corpus / "data").exists()
 
 
-def test_the_document_list_bench_compares_both_reads_on_a_kept_store(
+def test_the_document_list_and_write_benches_run_on_a_kept_store(
     ingestor: Ingestor, corpus: Path, tmp_path: Path, backend: str
 ) -> None:
     if backend != "embedded":
@@ -366,6 +424,15 @@ def test_the_document_list_bench_compares_both_reads_on_a_kept_store(
 
     missing = invoke_cited("bench", "documents", "--store", str(tmp_path / "nothing"))
     assert missing.returncode != 0 and "holds no Cited store" in missing.stderr
+
+    # The write bench, on the same kept store: both layouts timed, and both read back the same chunks.
+    writes = chunk_write_bench.measure(ingestor.settings, reports, chunks=1000, rounds=2)
+    assert writes["chunks"] == ingestor.store.count()
+    assert {name: len(seconds) for name, seconds in writes["seconds"].items()} == {  # type: ignore[attr-defined]
+        "packed (shipped)": 2,
+        "text as document (before)": 2,
+    }
+    assert "| packed (shipped) |" in (reports / "chunk-writes.md").read_text(encoding="utf-8")
 
 
 def test_bm25_reads_and_tokenizes_only_the_new_chunks_after_an_ingest(
