@@ -72,6 +72,7 @@ def test_cited_eval_in_process_clears_the_thresholds_and_writes_its_reports(tmp_
     assert document["metrics"]["citations.recall"] >= load_config().thresholds["citations.recall"]
 
 
+@pytest.mark.slow  # serves the app over HTTP and runs the whole golden set through it
 def test_cited_eval_over_http_fails_with_exit_1_when_a_metric_is_below_its_threshold(
     tmp_path: Path, served_corpus: Path
 ) -> None:

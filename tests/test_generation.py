@@ -429,6 +429,7 @@ def test_a_chat_history_over_the_chat_limit_is_a_413(http: httpx.Client) -> None
     assert http.post("/v1/chat/completions", json={"model": "cited", "messages": fits}).status_code == 200
 
 
+@pytest.mark.slow  # a benchmark: the packaged model generates for seconds
 def test_the_generate_bench_times_the_first_verified_sentence_against_the_model(
     store_copy: Path, tmp_path: Path
 ) -> None:

@@ -95,6 +95,7 @@ def test_json_logs_carry_the_request_id_of_each_line(served_corpus: Path, tmp_pa
     assert [line["request_id"] for line in access] == ["trace-4711"]
 
 
+@pytest.mark.slow  # a benchmark: concurrent clients for seconds
 def test_the_load_bench_counts_every_status_and_times_only_accepted_answers(
     server: LiveServer, tmp_path: Path
 ) -> None:

@@ -121,6 +121,7 @@ def chinese_corpus(corpus: Path) -> Path:
     return corpus
 
 
+@pytest.mark.slow  # ingests with the e5 model as well: about 4 s each on 2 cores
 def test_a_chinese_question_finds_the_chinese_passage_with_multilingual_on(
     make_settings: Callable[..., Settings], embedder: Embedder, chinese_corpus: Path
 ) -> None:
@@ -139,6 +140,7 @@ def test_a_chinese_question_finds_the_chinese_passage_with_multilingual_on(
     assert without.retrieve(karaoke, 3).passages[0].chunk.source != "zh-karaoke.txt"
 
 
+@pytest.mark.slow  # ingests with the e5 model as well: about 4 s each on 2 cores
 def test_turning_multilingual_on_reindexes_and_the_service_only_uses_complete_e5_vectors(
     make_settings: Callable[..., Settings], embedder: Embedder, corpus: Path
 ) -> None:
