@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cited.settings import get_settings
+from cited.settings import Settings, get_settings
 from cli.errors import CommandError
 
 bench = typer.Typer(help="Benchmarks; figures go under reports/.", no_args_is_help=True)
@@ -280,10 +280,9 @@ def bench_auth(
     from evals.beir import load_beir
 
     _require_beir(dataset)
-    if not (store / "manifest.sqlite").exists():
-        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    settings = _kept_store(store)
     asked = list(load_beir(dataset, "test", max_queries).queries.values())
-    result = measure(get_settings().model_copy(update={"data_dir": store}), asked, reports)
+    result = measure(settings, asked, reports)
     typer.echo(json.dumps(result, indent=2))
 
 
@@ -297,10 +296,9 @@ def bench_documents(
     """Listing the documents: the document index against a scan of every chunk, side by side."""
     from evals.document_list_bench import measure
 
-    if not (store / "manifest.sqlite").exists():
-        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    settings = _kept_store(store)
     try:
-        result = measure(get_settings().model_copy(update={"data_dir": store}), reports)
+        result = measure(settings, reports)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     typer.echo(json.dumps(result, indent=2))
@@ -318,10 +316,9 @@ def bench_writes(
     """Writing chunks to Chroma: the packed record layout against the text as a Chroma document."""
     from evals.chunk_write_bench import measure
 
-    if not (store / "manifest.sqlite").exists():
-        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    settings = _kept_store(store)
     try:
-        result = measure(get_settings().model_copy(update={"data_dir": store}), reports, chunks, rounds)
+        result = measure(settings, reports, chunks, rounds)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     typer.echo(json.dumps(result, indent=2))
@@ -339,3 +336,10 @@ def bench_pdf(
     with tempfile.TemporaryDirectory() as folder:
         result = measure(Path(folder), reports)
     typer.echo(json.dumps(result, indent=2))
+
+
+def _kept_store(store: Path) -> Settings:
+    """The settings of a data folder kept by `cited bench ingest --keep`, or a clear refusal."""
+    if not (store / "manifest.sqlite").exists():
+        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    return get_settings().model_copy(update={"data_dir": store})

@@ -69,7 +69,7 @@ def measure(settings: Settings, reports: Path, chunks: int = 4096, rounds: int =
             names = list(LAYOUTS)[number % len(LAYOUTS) :] + list(LAYOUTS)[: number % len(LAYOUTS)]
             for name in names:
                 client = chromadb.PersistentClient(
-                    path=f"{root}/{number}-{len(times[name])}-{list(LAYOUTS).index(name)}",
+                    path=f"{root}/{number}-{list(LAYOUTS).index(name)}",
                     settings=ChromaSettings(anonymized_telemetry=False),
                 )
                 collection = client.create_collection(
