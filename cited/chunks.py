@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cited.search_filter import group_fields, groups_of
+from cited.token_runs import TokenRun
 
 
 def chunk_id(document_id: str, pipeline: str, index: int) -> str:
@@ -51,6 +52,9 @@ class Chunk:
     ingested_at: str = ""  # ISO time the chunk was written
     # Pooled vectors of the passage's spans (``cited/span_vectors.py``); empty in older stores.
     span_vectors: str = field(default="", repr=False)
+    # The tokens of ``indexed_text()`` as chunking found them, so the encoder need not tokenize the
+    # chunk again (``cited/token_runs.py``). Only in memory, from chunking to the write; never stored.
+    indexed_tokens: TokenRun | None = field(default=None, repr=False, compare=False)
 
     @property
     def version(self) -> str:

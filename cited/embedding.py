@@ -29,6 +29,7 @@ from cachetools import LRUCache
 
 from cited import span_vectors
 from cited.settings import Settings
+from cited.token_runs import TokenRun
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
@@ -125,11 +126,15 @@ class Embedder:
         return self.embed([text])[0]
 
     def embed_with_spans(
-        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+        self,
+        texts: Sequence[str],
+        spans: Sequence[list[tuple[int, int]]],
+        tokens: Sequence[TokenRun | None] | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Each text's vector, as :meth:`embed` gives it, and a vector for each of its character
-        ``spans``, pooled from the same pass (``cited/span_vectors.py``): no second encoder run."""
-        return self._run(texts, spans)
+        ``spans``, pooled from the same pass (``cited/span_vectors.py``): no second encoder run.
+        A text with ``tokens`` (from chunking, ``cited/token_runs.py``) is not tokenized again."""
+        return self._run(texts, spans, tokens)
 
     def hidden_states(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         """The encoder's last hidden states for a tokenized batch: (batch, tokens, 384)."""
@@ -140,24 +145,50 @@ class Embedder:
             output = self.model(**{k: torch.from_numpy(v) for k, v in feed.items()})
         return output.last_hidden_state.float().numpy()
 
+    def encoder_input(
+        self, texts: Sequence[str], tokens: Sequence[TokenRun | None] | None = None
+    ) -> tuple[list[Sequence[int]], list[Sequence[tuple[int, int]]]]:
+        """Each text's input ids, special tokens included and cut at the window, and each token's
+        characters ((0, 0) for the special ones): from ``tokens`` where given, else one tokenizer
+        pass over the rest."""
+        ids: list[Sequence[int]] = [()] * len(texts)
+        offsets: list[Sequence[tuple[int, int]]] = [()] * len(texts)
+        runs = tokens if tokens is not None else [None] * len(texts)
+        missing = [i for i, run in enumerate(runs) if run is None]
+        if missing:
+            encoded = self.tokenizer(
+                [texts[i] for i in missing],
+                truncation=True,
+                max_length=_MAX_TOKENS,
+                return_offsets_mapping=True,
+                return_attention_mask=False,
+                return_token_type_ids=False,
+            )
+            for i, row_ids, row_offsets in zip(
+                missing, encoded["input_ids"], encoded["offset_mapping"], strict=True
+            ):
+                ids[i], offsets[i] = row_ids, row_offsets
+        content = _MAX_TOKENS - 2  # the window less [CLS] and [SEP]
+        first, last = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        for i, run in enumerate(runs):
+            if run is not None:
+                ids[i] = [first, *run.ids[:content], last]
+                offsets[i] = [(0, 0), *run.offsets[:content], (0, 0)]
+        return ids, offsets
+
     def _run(
-        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+        self,
+        texts: Sequence[str],
+        spans: Sequence[list[tuple[int, int]]],
+        tokens: Sequence[TokenRun | None] | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         pooled: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), pooled
-        # One tokenizer pass, then batches of similar token counts. Sorting by characters, as
+        # Tokens for every text, then batches of similar token counts. Sorting by characters, as
         # sentence-transformers does, padded a SciFact slice to 587k tokens for 483k real ones;
         # by tokens, 486k: the encoder's time follows the padded count.
-        encoded = self.tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=_MAX_TOKENS,
-            return_offsets_mapping=True,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )
-        ids: list[list[int]] = encoded["input_ids"]
+        ids, offset_rows = self.encoder_input(texts, tokens)
         order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
         pad = self.tokenizer.pad_token_id or 0
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -181,7 +212,7 @@ class Embedder:
             for row, i in enumerate(rows):
                 if spans[i]:
                     real = len(ids[i])
-                    offsets = np.asarray(encoded["offset_mapping"][i])
+                    offsets = np.asarray(offset_rows[i])
                     pooled[i] = span_vectors.pool(hidden[row][:real], offsets, spans[i])
         return out, pooled
 

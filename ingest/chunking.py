@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from cited.token_runs import TokenRun
 from ingest.piece_sizes import PieceSizes
 
 PAGE_SEPARATOR = "\n\n"
@@ -26,6 +27,8 @@ class Span:
     start: int
     end: int
     page: int | None  # 1-based page, for paged documents
+    # The text's tokens from the document's pass (``cited/token_runs.py``); None if cut mid-word.
+    tokens: TokenRun | None = None
 
 
 def join_pages(pages: Sequence[str]) -> tuple[str, list[int]]:
@@ -84,7 +87,7 @@ class Chunker:
         # node per chunk (SciFact: 20% of chunking time). Each split is located from our own
         # cursor, so a chunk is never stored with offsets that point elsewhere.
         with self._splitting:
-            self._sizes = PieceSizes(text, self._encode)
+            sizes = self._sizes = PieceSizes(text, self._encode)
             try:
                 pieces = self._splitter.split_text(text)
             finally:
@@ -96,7 +99,8 @@ class Chunker:
             if start < 0:
                 raise ValueError(f"chunk {len(spans)} could not be located in the document text")
             cursor = start + 1
-            spans.append(Span(content, offset + start, offset + start + len(content), page))
+            end = start + len(content)
+            spans.append(Span(content, offset + start, offset + end, page, sizes.run(start, end)))
         return spans
 
     def _weigh(self, piece: str) -> Sized:

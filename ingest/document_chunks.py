@@ -10,6 +10,7 @@ from cited.chunks import Chunk, chunk_id
 from cited.embedding import EMBEDDER_NAMES, MULTILINGUAL_MODEL_NAME
 from cited.records import now
 from cited.settings import Settings
+from cited.token_runs import TokenRun
 from ingest.chunking import Chunker
 from ingest.cleaning import RULES_VERSION, clean
 from ingest.loading import LoadedDocument, UnreadableFileError
@@ -42,6 +43,7 @@ class DocumentChunker:
 
     def __init__(self, settings: Settings, encode: Callable[[str], Any]) -> None:
         self.pipeline = pipeline_fingerprint(settings)
+        self._encode = encode
         self._chunker = Chunker(encode, settings.chunk_size, settings.chunk_overlap)
 
     def chunk(self, document: LoadedDocument, groups: tuple[str, ...]) -> list[Chunk]:
@@ -51,6 +53,10 @@ class DocumentChunker:
             raise UnreadableFileError("nothing but page furniture was left after cleaning")
         spans = self._chunker.split_pages(pages)[1] if document.paged else self._chunker.split(pages[0])
         ingested_at = now()
+        title = self._encode(document.title)
+        title_tokens = TokenRun(title.ids, title.offsets)
+        # A chunk's indexed text is its title, a line break, then its text (Chunk.indexed_text).
+        after_title = len(document.title) + 1
         return [
             Chunk(
                 id=chunk_id(document.document_id, self.pipeline, i),
@@ -66,6 +72,7 @@ class DocumentChunker:
                 groups=groups,
                 sha256=document.sha256,
                 ingested_at=ingested_at,
+                indexed_tokens=span.tokens and title_tokens.followed_by(span.tokens, after_title),
             )
             for i, span in enumerate(spans)
         ]

@@ -21,6 +21,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sized
 from typing import Any
 
+from cited.token_runs import TokenRun
+
 
 class PieceSizes:
     """The splitter's tokenizer for one document: ``len(sizes(piece))`` is ``piece``'s token count."""
@@ -29,8 +31,10 @@ class PieceSizes:
         encoding = encode(text)
         self._text = text
         self._encode = encode
-        self._starts = [start for start, _ in encoding.offsets]
-        self._ends = [end for _, end in encoding.offsets]
+        self._ids = encoding.ids
+        self._offsets = encoding.offsets
+        self._starts = [start for start, _ in self._offsets]
+        self._ends = [end for _, end in self._offsets]
         self._words = list(encoding.word_ids)
         self._cursor = 0  # the splitter weighs pieces in document order: search on from the last
 
@@ -41,12 +45,28 @@ class PieceSizes:
         if start < 0:
             return self._encode(piece).ids
         self._cursor = start
-        end = start + len(piece)
+        tokens = self._tokens(start, start + len(piece))
+        if tokens is None:
+            return self._encode(piece).ids
+        return range(max(0, tokens[1] - tokens[0]))
+
+    def run(self, start: int, end: int) -> TokenRun | None:
+        """The tokens of ``text[start:end]``, offsets counted from ``start``; None when a cut falls
+        inside a word, where the piece's own tokens may differ from the document's."""
+        tokens = self._tokens(start, end)
+        if tokens is None:
+            return None
+        first, past = tokens
+        return TokenRun(self._ids[first:past], [(a - start, b - start) for a, b in self._offsets[first:past]])
+
+    def _tokens(self, start: int, end: int) -> tuple[int, int] | None:
+        """The numbers of the first token in ``text[start:end]`` and of the one after its last;
+        None when a cut falls inside a word."""
         first = bisect_left(self._starts, start)  # the first token starting in the piece
         past = bisect_right(self._ends, end)  # one past the last token ending in it
         if not (self._between_words(first, start) and self._between_words(past, end)):
-            return self._encode(piece).ids
-        return range(max(0, past - first))
+            return None
+        return first, past
 
     def _between_words(self, token: int, cut: int) -> bool:
         """Whether a cut at character ``cut``, before token number ``token``, falls between words."""

@@ -219,7 +219,9 @@ class Ingestor:
         # Span vectors come out of the same encoder pass: the answer path reads them instead of
         # embedding the sentences of every passage it retrieves.
         if self.settings.span_vectors:
-            vectors, pooled = self.embedder.embed_with_spans(texts, [_span_offsets(c) for c in chunks])
+            vectors, pooled = self.embedder.embed_with_spans(
+                texts, [_span_offsets(c) for c in chunks], [c.indexed_tokens for c in chunks]
+            )
             chunks = [
                 replace(c, span_vectors=span_vectors.encode(p)) for c, p in zip(chunks, pooled, strict=True)
             ]

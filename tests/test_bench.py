@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cited.settings import Settings
+from evals import ingest_bench
 from evals.beir import load_beir
 from evals.page_latency import measure as measure_page
 from evals.questions import DEV_QUESTIONS
@@ -52,6 +53,30 @@ def test_benchmark_on_a_slice_reports_every_system(scifact: Path, tmp_path: Path
     assert saved["systems"] == table["systems"]
     markdown = (tmp_path / "reports" / "retrieval-scifact.md").read_text()
     assert "| Cited default (hybrid) |" in markdown and PEER in markdown
+
+
+@pytest.mark.slow
+def test_the_ingest_bench_times_ingest_and_raw_encoder_side_by_side_with_the_peer(
+    scifact: Path, tmp_path: Path
+) -> None:
+    table = ingest_bench.run(scifact, tmp_path / "reports", slices=4, max_docs=24, max_queries=3)
+    row = table["builds"]["minilm"]  # type: ignore[index]
+    slices = row["slices"]
+    assert len(slices) == 4 and row["chunks"] == sum(s["chunks"] for s in slices) >= 24
+    orders = [s["order"] for s in slices]
+    # The ratio's two sides always run next to each other, each going first in every other slice.
+    for order in orders:
+        assert (
+            sorted(order) == ["ingest", "peer", "raw"]
+            and abs(order.index("raw") - order.index("ingest")) == 1
+        )
+    assert [order.index("raw") < order.index("ingest") for order in orders] == [True, False, True, False]
+    assert [order[0] == "peer" for order in orders] == [True, True, False, False]
+    raw, ingest = (sum(s[f"{step}_seconds"] for s in slices) for step in ("raw", "ingest"))
+    assert row["ratio"] == pytest.approx(raw / ingest, abs=0.01) and row["ratio"] > 0
+    assert 0 < row["ndcg_10"]["hybrid"] <= 1 and table["peer"]["nodes"] >= 24  # type: ignore[index]
+    markdown = (tmp_path / "reports" / "ingest-scifact-24docs.md").read_text(encoding="utf-8")
+    assert "whole ingest ÷ raw encoder" in markdown and "wall time ÷ the peer's" in markdown
 
 
 def test_the_dataset_is_never_copied_into_the_project() -> None:

@@ -1,8 +1,13 @@
 import re
 
+import numpy as np
+
 from cited.embedding import Embedder
+from cited.settings import Settings
 from ingest.chunking import Chunker, join_pages
 from ingest.cleaning import clean
+from ingest.document_chunks import DocumentChunker
+from ingest.loading import LoadedDocument
 from ingest.piece_sizes import PieceSizes
 from tests.conftest import CORPUS, HR_DOC
 
@@ -68,3 +73,45 @@ def test_a_word_longer_than_a_chunk_is_cut_inside_and_still_weighed_exactly(embe
     for span in spans:
         assert text[span.start : span.end] == span.text
         assert len(embedder.tokenize(span.text)) <= 32
+
+
+def _documents() -> list[LoadedDocument]:
+    """The corpus, and a document of the shapes where a chunk's own tokens could differ from the
+    document's: accents, CJK, contractions, abbreviations, pages, and a word longer than a chunk."""
+    tricky = (
+        "Ünïcödé façade, naïve café; 中文句子。 don't e.g. U.S. état—déjà-vu (née) «quoted» 3.5% "
+        "supercalifragilisticexpialidocious. " * 12
+    )
+
+    def document(source: str, title: str, pages: list[str]) -> LoadedDocument:
+        return LoadedDocument(source, source, title, pages, paged=len(pages) > 1)
+
+    documents = [
+        document(path.name, path.stem, [path.read_text(encoding="utf-8")])
+        for path in sorted(CORPUS.glob("*.txt"))
+    ]
+    documents.append(document("tricky.txt", "Café Ünïcödé: 中文 title", [tricky]))
+    documents.append(document("paged.pdf", "Paged, naïve", [tricky, "", "Page three. " * 40]))
+    # 90 characters, 81 tokens: cut inside (a word over 100 characters would be one [UNK] token).
+    documents.append(document("long-word.txt", "Long", ["Opening. " + "qxzjvkwpyf" * 9 + " Closing."]))
+    return documents
+
+
+def test_chunk_tokens_kept_from_chunking_equal_tokenizing_the_chunk(embedder: Embedder) -> None:
+    # The encoder reads a chunk's tokens off the document's pass instead of tokenizing the chunk
+    # again (cited/token_runs.py): the ids and offsets must be exactly the tokenizer's own.
+    chunker = DocumentChunker(Settings(chunk_size=64, chunk_overlap=8), embedder.encode_plain)
+    chunks = [c for d in _documents() for c in chunker.chunk(d, ("everyone",))]
+    texts = [c.indexed_text() for c in chunks]
+    runs = [c.indexed_tokens for c in chunks]
+    kept, tokenized = embedder.encoder_input(texts, runs), embedder.encoder_input(texts)
+    assert sum(run is not None for run in runs) > 40
+    for i, text in enumerate(texts):
+        assert list(kept[0][i]) == list(tokenized[0][i]), text
+        assert [tuple(o) for o in kept[1][i]] == [tuple(o) for o in tokenized[1][i]], text
+    # A chunk cut inside the long word has no kept tokens, and is tokenized on its own instead.
+    assert any(run is None for c, run in zip(chunks, runs, strict=True) if c.source == "long-word.txt")
+    vectors, spans = embedder.embed_with_spans(texts, [[(0, 5)]] * len(texts), runs)
+    again, spans_again = embedder.embed_with_spans(texts, [[(0, 5)]] * len(texts))
+    assert np.array_equal(vectors, again)
+    assert all(np.array_equal(a, b) for a, b in zip(spans, spans_again, strict=True))
