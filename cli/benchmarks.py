@@ -200,7 +200,8 @@ def bench_ingest(
         typer.echo(
             f"{name:<12} {row['precision']}: ingest {row['ingest_seconds']} s "
             f"({row['ingest_chunks_per_s']} chunks/s), "
-            f"raw {row['raw_seconds']} s; ratio {row['ratio']}; nDCG@10 {row['ndcg_10']}"
+            f"raw {row['raw_seconds']} s; ratio {row['ratio']} (had the encoders taken the same time: "
+            f"{row['ratio_if_encoders_equal']}); nDCG@10 {row['ndcg_10']}"
         )
     if table["peer"] is not None:
         typer.echo(f"peer: {table['peer']['seconds']} s; Cited/peer wall: {table['wall_vs_peer']}")  # type: ignore[index]

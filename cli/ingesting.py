@@ -82,6 +82,11 @@ def ingest(
         f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
         f"{report.chunks_written} chunks embedded in {report.seconds:.1f} s"
+        + (
+            " (" + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.step_seconds.items()) + ")"
+            if report.chunks_written
+            else ""
+        )
     )
     if not report.ok:
         raise CommandError(

@@ -141,7 +141,8 @@ class Ingestor:
                 self._apply_groups(run, publisher)
                 self._remove_stale(run, root, publisher)
                 # BM25 is rebuilt from what the store now shows, so both list the same chunks.
-                self.lexical.catch_up()
+                with run.report.timed("bm25"):
+                    self.lexical.catch_up()
         run.report.dry_run = dry_run
         run.report.seconds = time.perf_counter() - started
         return run.report
@@ -186,9 +187,10 @@ class Ingestor:
         prepared: list[tuple[LoadedDocument, list[Chunk]]] = []
         for item in pending:
             try:
-                document = item.load()
-                groups = tuple(sorted(run.groups[document.document_id]))
-                prepared.append((document, self.chunker.chunk(document, groups)))
+                with run.report.timed("chunking"):
+                    document = item.load()
+                    groups = tuple(sorted(run.groups[document.document_id]))
+                    prepared.append((document, self.chunker.chunk(document, groups)))
             except UnreadableFileError as exc:
                 run.report.failed.append((item.source, str(exc)))
                 run.keep_previous_version(item.source)
@@ -216,18 +218,24 @@ class Ingestor:
         """Write one group of documents and make them visible at once (steps 1-4 above)."""
         chunks = [chunk for _, doc_chunks in group for chunk in doc_chunks]
         texts = [c.indexed_text() for c in chunks]
+        timed = run.report.timed
         # Span vectors come out of the same encoder pass: the answer path reads them instead of
         # embedding the sentences of every passage it retrieves.
         if self.settings.span_vectors:
-            vectors, pooled = self.embedder.embed_with_spans(
-                texts, [_span_offsets(c) for c in chunks], [c.indexed_tokens for c in chunks]
-            )
+            with timed("chunking"):
+                spans = [_span_offsets(c) for c in chunks]
+            with timed("encoder"):
+                vectors, pooled = self.embedder.embed_with_spans(
+                    texts, spans, [c.indexed_tokens for c in chunks]
+                )
             chunks = [
                 replace(c, span_vectors=span_vectors.encode(p)) for c, p in zip(chunks, pooled, strict=True)
             ]
         else:
-            vectors = self.embedder.embed(texts)
-        multilingual = self.multilingual.embed(texts) if self.multilingual is not None else None
+            with timed("encoder"):
+                vectors = self.embedder.embed(texts)
+        with timed("encoder"):
+            multilingual = self.multilingual.embed(texts) if self.multilingual is not None else None
 
         new_versions = {doc_chunks[0].version for _, doc_chunks in group}
         retired: dict[str, str] = {}  # version -> document id, replaced by this group
@@ -239,17 +247,18 @@ class Ingestor:
             if previous_id and previous_id not in run.keep and previous_id not in writing:
                 retired[run.stored[previous_id].version] = previous_id
 
-        publisher.hide(new_versions)
-        crash_point("hidden")
-        self.store.add(chunks, vectors, multilingual)
-        crash_point("written")
-        publisher.publish(
-            put=[records_of(doc_chunks) for _, doc_chunks in group],
-            drop=[doc_id for doc_id in retired.values() if doc_id not in writing],
-            retire=retired,
-            crash_after_commit="committed",
-            crash_after_publish="published",
-        )
+        with timed("writing"):
+            publisher.hide(new_versions)
+            crash_point("hidden")
+            self.store.add(chunks, vectors, multilingual)
+            crash_point("written")
+            publisher.publish(
+                put=[records_of(doc_chunks) for _, doc_chunks in group],
+                drop=[doc_id for doc_id in retired.values() if doc_id not in writing],
+                retire=retired,
+                crash_after_commit="committed",
+                crash_after_publish="published",
+            )
         bar.update(len(chunks))
         for document, doc_chunks in group:
             self._record_written(document, len(doc_chunks), run)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ingest.access import AccessPolicy
@@ -13,6 +15,11 @@ from ingest.manifest import DocumentRecord, FileRecord
 # resolution without its time changing (git's "racy" files): it is recorded without its time, so
 # the next run reads it again.
 _RACY_SECONDS = 2.0
+
+
+# The steps an ingest's time is reported by: reading and chunking documents (their sentence spans
+# too), the encoder, writing to Chroma and publishing, and rebuilding BM25.
+STEPS = ("chunking", "encoder", "writing", "bm25")
 
 
 @dataclass
@@ -33,6 +40,17 @@ class IngestReport:
     files_read: int = 0  # files whose bytes were read; the rest matched the manifest
     dry_run: bool = False
     seconds: float = 0.0
+    # Where ``seconds`` went, by step (STEPS); the rest is planning, publishing and cleaning up.
+    step_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STEPS, 0.0))
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        """Add the time spent inside the context to ``step``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.step_seconds[step] += time.perf_counter() - started
 
     @property
     def ok(self) -> bool:

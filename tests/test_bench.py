@@ -74,9 +74,17 @@ def test_the_ingest_bench_times_ingest_and_raw_encoder_side_by_side_with_the_pee
     assert [order[0] == "peer" for order in orders] == [True, True, False, False]
     raw, ingest = (sum(s[f"{step}_seconds"] for s in slices) for step in ("raw", "ingest"))
     assert row["ratio"] == pytest.approx(raw / ingest, abs=0.01) and row["ratio"] > 0
+    # The ingest's own time by step: its encoder's share is what the raw encoder does alone.
+    for s in slices:
+        assert set(s["ingest_steps"]) == {"chunking", "encoder", "writing", "bm25"}
+        assert 0 < s["ingest_steps"]["encoder"] < s["ingest_seconds"]
+        assert sum(s["ingest_steps"].values()) <= s["ingest_seconds"] + 0.05
+    outside = row["ingest_seconds"] - row["ingest_encoder_seconds"]
+    assert row["ratio_if_encoders_equal"] == pytest.approx(raw / (raw + outside), abs=0.05)
     assert 0 < row["ndcg_10"]["hybrid"] <= 1 and table["peer"]["nodes"] >= 24  # type: ignore[index]
     markdown = (tmp_path / "reports" / "ingest-scifact-24docs.md").read_text(encoding="utf-8")
     assert "whole ingest ÷ raw encoder" in markdown and "wall time ÷ the peer's" in markdown
+    assert "Had its encoder taken the raw encoder's time" in markdown
 
 
 def test_the_dataset_is_never_copied_into_the_project() -> None:

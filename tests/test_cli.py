@@ -1,6 +1,7 @@
 """The `cited` command: its output and exit status. Run in-process (the same code and exit codes)
 except where the real process matters: the installed console script."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,11 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
     assert "added: brief.pdf" in run.stdout and "added: plan.md" in run.stdout
     assert "skipped: photo.png (unsupported type" in run.stdout
     assert "2 added" in run.stdout and "1 failed" in run.stdout
+    # Where the time went, by step (IngestReport.step_seconds).
+    step = r"{} [\d.]+ s"
+    named = ", ".join(step.format(name) for name in ("chunking", "encoder", "writing", "bm25"))
+    steps = re.search(rf"chunks embedded in [\d.]+ s \({named}\)", run.stdout)
+    assert steps is not None, run.stdout
 
     (corpus / "scan.pdf").unlink()
     again = invoke_cited(
@@ -35,6 +41,7 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
     )
     assert again.returncode == 0, again.stderr
     assert "0 added" in again.stdout and "2 unchanged" in again.stdout
+    assert "0 chunks embedded in" in again.stdout and "encoder" not in again.stdout
 
 
 def test_ingest_of_a_missing_folder_exits_2_with_a_clear_message(tmp_path: Path) -> None:
