@@ -28,7 +28,8 @@ class SentenceSpan:
 
 
 @cache
-def _punkt() -> PunktTokenizer:
+def sentence_model() -> PunktTokenizer:
+    """NLTK's Punkt model for English, loaded on first use."""
     from llama_index.core.utils import globals_helper
     from nltk.tokenize import PunktTokenizer
 
@@ -43,7 +44,7 @@ def split_sentences(text: str) -> list[SentenceSpan]:
     for line in text.split("\n"):
         bullet = _BULLET.match(line)
         skip = bullet.end() if bullet else 0
-        for start, end in _punkt().span_tokenize(line[skip:]):
+        for start, end in sentence_model().span_tokenize(line[skip:]):
             a, b = offset + skip + start, offset + skip + end
             spans.append(SentenceSpan(a, b, text[a:b]))
         offset += len(line) + 1

@@ -64,6 +64,11 @@ class Chunker:
             paragraph_separator="\n\n",
         )
 
+    def load(self) -> None:
+        """Make the splitter, and load the tokenizer it weighs with."""
+        self._splitter  # noqa: B018
+        self._encode("")
+
     def split(self, text: str) -> list[Span]:
         """Chunks of one unpaged text."""
         return self._split(text, offset=0, page=None)

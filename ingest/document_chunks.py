@@ -9,6 +9,7 @@ from typing import Any
 from cited.chunks import Chunk, chunk_id
 from cited.embedding import EMBEDDER_NAMES, MULTILINGUAL_MODEL_NAME
 from cited.records import now
+from cited.sentences import sentence_model
 from cited.settings import Settings
 from cited.token_runs import TokenRun
 from ingest.chunking import Chunker
@@ -45,6 +46,12 @@ class DocumentChunker:
         self.pipeline = pipeline_fingerprint(settings)
         self._encode = encode
         self._chunker = Chunker(encode, settings.chunk_size, settings.chunk_overlap)
+
+    def load(self) -> None:
+        """Load what chunking uses (LlamaIndex's splitter, the tokenizer, NLTK's Punkt model): seconds
+        the first time in a process, nothing after."""
+        self._chunker.load()
+        sentence_model()
 
     def chunk(self, document: LoadedDocument, groups: tuple[str, ...]) -> list[Chunk]:
         """The chunks a document is stored as (deterministic: the same bytes give the same ones)."""

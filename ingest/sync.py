@@ -184,6 +184,12 @@ class Ingestor:
     ) -> None:
         from tqdm import tqdm
 
+        if pending:
+            with run.report.timed("loading"):
+                self.chunker.load()
+                self.embedder.warm_up()
+                if self.multilingual is not None:
+                    self.multilingual.model  # noqa: B018 (loads it)
         prepared: list[tuple[LoadedDocument, list[Chunk]]] = []
         for item in pending:
             try:

@@ -17,9 +17,10 @@ from ingest.manifest import DocumentRecord, FileRecord
 _RACY_SECONDS = 2.0
 
 
-# The steps an ingest's time is reported by: reading and chunking documents (their sentence spans
-# too), the encoder, writing to Chroma and publishing, and rebuilding BM25.
-STEPS = ("chunking", "encoder", "writing", "bm25")
+# The steps an ingest's time is reported by: loading the models (once per process, so the other
+# steps time only the work), reading and chunking documents (their sentence spans too), the
+# encoder, writing to Chroma and publishing, and rebuilding BM25.
+STEPS = ("loading", "chunking", "encoder", "writing", "bm25")
 
 
 @dataclass
