@@ -61,6 +61,7 @@ class Embedder:
         # related questions, so their sentence vectors are worth keeping.
         self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=cache_size)
         self._lock = threading.Lock()
+        self._warm = False
 
     @cached_property
     def model(self) -> Any:
@@ -217,7 +218,11 @@ class Embedder:
         return out, pooled
 
     def warm_up(self) -> None:
-        self.embed(["A first sentence to warm up the model.", "And another, longer one " * 8])
+        """Load the model and run it once (its first pass also sets up the CPU kernels): seconds
+        the first time in a process, nothing after."""
+        if not self._warm:
+            self.embed(["A first sentence to warm up the model.", "And another, longer one " * 8])
+            self._warm = True
 
     def embed_cached(self, texts: Sequence[str]) -> np.ndarray:
         """Like :meth:`embed`, reusing vectors of texts seen before (one batch for the misses)."""
