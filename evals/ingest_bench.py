@@ -281,7 +281,6 @@ def write_reports(table: dict[str, object], reports: Path, suffix: str = "") -> 
             f"- `{build}`: whole ingest ÷ raw encoder = **{row['ratio']}** over the corpus "
             f"(median over slices {row['median_ratio']})."
         )
-    for build, row in builds.items():
         steps: dict[str, float] = row["ingest_steps"]  # type: ignore[assignment]
         lines.append(
             f"- `{build}`: of the ingest's {row['ingest_seconds']} s, its encoder took "
