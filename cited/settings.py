@@ -8,7 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Off by default: on SciFact e5 adds 0.001 nDCG@10 (test queries) but multiplies the ingest time by
-# about 4.8 and adds about 20 ms per query (reports/retrieval-scifact-multilingual.md, README).
+# about 4.8 and adds about 20 ms per query (reports/retrieval-scifact-multilingual.md, docs/answering.md).
 # Turn it on for corpora in other languages (Chinese, ...).
 MULTILINGUAL_DEFAULT = False
 
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Directory of the persistent Chroma store.")
     corpus_dir: Path = Field(Path("corpus"), description="Folder that `cited ingest` reads by default.")
     # The store: embedded under data_dir (one serving process), or a Chroma server shared by any
-    # number of workers (README, "Scaling out").
+    # number of workers (docs/operations.md, "Scaling out").
     chroma_host: str | None = Field(
         None, description="Chroma server host; unset: the embedded store under the data directory."
     )
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     embedder: Literal["minilm", "minilm-int8"] = Field(
         "minilm", description="minilm (fp32, sentence-transformers) or minilm-int8 (int8 ONNX)."
     )
-    # Pooled from the chunk's own encoder pass (cited/span_vectors.py): the answer path then embeds
+    # Pooled from the chunk's own encoder pass (cited/models/span_vectors.py): the answer path then embeds
     # nothing but the question. Off: smaller metadata, and each question embeds its passages' spans.
     span_vectors: bool = Field(True, description="Store a vector for each sentence of a chunk at ingest.")
     embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per batch.")
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     fusion_window: int = Field(200, ge=1, le=1000, description="Candidates each score is normalised over.")
     candidates: int = Field(200, ge=1, le=2000, description="Candidates each retriever contributes.")
     # A Chroma `where` on group flags made a dense search 10x slower at SciFact scale, so with auth on
-    # the search over-fetches unfiltered and keeps what the caller may read (README, Access control).
+    # the search over-fetches unfiltered and keeps what the caller may read (docs/access-control.md).
     group_overfetch: int = Field(
         3,
         ge=0,
@@ -193,7 +193,7 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(
         None, ge=1, le=256, description="CPU threads of the local model (default: llama.cpp's choice)."
     )
-    # The verifier's support check (cited/support.py): word coverage and MiniLM similarity of a
+    # The verifier's support check (cited/text/support.py): word coverage and MiniLM similarity of a
     # generated sentence to its cited passages. Chosen by `cited eval verifier` on
     # evals/data/support_pairs.jsonl: the fewest supported sentences withheld while 0.9 of the
     # unsupported ones are (similarity alone won); reports/verifier.md reports it on 60 sentences it

@@ -22,7 +22,7 @@ def keys_add(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a key. It is printed once; only its SHA-256 digest is stored."""
-    from cited.keys import KeyRequestError, KeyStore
+    from cited.access.keys import KeyRequestError, KeyStore
 
     store = KeyStore(settings_for(data_dir).keys_path)
     try:
@@ -40,7 +40,7 @@ def keys_add(
 @keys_app.command("list")
 def keys_list(data_dir: DataDirOption = None) -> None:
     """Every key's id, name, groups, scopes and state (never the key itself)."""
-    from cited.keys import KeyStore
+    from cited.access.keys import KeyStore
 
     for k in KeyStore(settings_for(data_dir).keys_path).all():
         state = f"revoked {k.revoked}" if k.revoked else "active"
@@ -53,7 +53,7 @@ def keys_revoke(
     data_dir: DataDirOption = None,
 ) -> None:
     """Revoke a key; a running server refuses it from its next request."""
-    from cited.keys import KeyRequestError, KeyStore
+    from cited.access.keys import KeyRequestError, KeyStore
 
     try:
         record = KeyStore(settings_for(data_dir).keys_path).revoke(key_id)
@@ -73,7 +73,7 @@ def users_add(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create or replace a page user; the password is asked for (or read from stdin) and stored hashed."""
-    from cited.users import UserRequestError, UserStore
+    from cited.access.users import UserRequestError, UserStore
 
     password = (
         sys.stdin.readline().rstrip("\n")
@@ -92,7 +92,7 @@ def users_add(
 @users_app.command("list")
 def users_list(data_dir: DataDirOption = None) -> None:
     """Every page user and their groups."""
-    from cited.users import UserStore
+    from cited.access.users import UserStore
 
     for u in UserStore(settings_for(data_dir).users_path).users():
         upload = "  can upload" if u.can_upload else ""
@@ -104,7 +104,7 @@ def users_remove(
     name: Annotated[str, typer.Argument(help="The login name.")], data_dir: DataDirOption = None
 ) -> None:
     """Remove a page user; their next question is refused."""
-    from cited.users import UserRequestError, UserStore
+    from cited.access.users import UserRequestError, UserStore
 
     try:
         UserStore(settings_for(data_dir).users_path).remove(name)

@@ -20,8 +20,8 @@ def ask(
     """Answer one question from the command line and print the JSON the API would return."""
     from pydantic import ValidationError
 
-    from service.answering.answer_types import AskRequest
-    from service.answering.answers import AnswerService, EmptyIndexError
+    from service.answering.answer_service import AnswerService
+    from service.answering.ask_schema import AskRequest
 
     settings = settings_for(data_dir)
     try:
@@ -29,7 +29,5 @@ def ask(
         response = AnswerService.from_settings(settings).ask(request)
     except ValidationError as exc:
         raise CommandError(f"{exc.errors()[0]['msg']}") from exc
-    except EmptyIndexError as exc:
-        raise CommandError(str(exc)) from exc
     json.dump(response.model_dump(), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

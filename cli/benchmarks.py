@@ -1,4 +1,4 @@
-"""`cited bench …` and `cited calibrate`: measurements written under reports/."""
+"""`cited bench …`: measurements, each written under --report-dir (default: <data dir>/reports)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from typing import Annotated
 
 import typer
 
-from cited.settings import Settings, get_settings
+from cited.settings import get_settings
 from cli.errors import CommandError
+from cli.options import ReportDirOption
+from evals.benchmarks.inputs import kept_store, known_names, new_folder, require_beir
 
-bench = typer.Typer(help="Benchmarks; figures go under reports/.", no_args_is_help=True)
+bench = typer.Typer(
+    help="Benchmarks; reports go under --report-dir (default: <data dir>/reports).", no_args_is_help=True
+)
 
 SCIFACT = Path("../shared/benchmarks/scifact")
 DatasetOption = Annotated[
@@ -19,21 +23,16 @@ DatasetOption = Annotated[
 ]
 
 
-def _require_beir(dataset: Path) -> None:
-    if not (dataset / "corpus.jsonl").is_file():
-        raise CommandError(f"{dataset} is not a BEIR dataset (no corpus.jsonl)")
-
-
 @bench.command("ask")
 def bench_ask(
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
     rounds: Annotated[int, typer.Option(min=1, help="Times each question is asked.")] = 1,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Latency of POST /ask over real HTTP, on a temporary store built from the corpus."""
     from evals import questions as question_sets
-    from evals.latency import measure
+    from evals.benchmarks.ask_latency import measure
     from evals.workspace import ingested
 
     with ingested(corpus or get_settings().corpus_dir) as temporary:
@@ -47,12 +46,12 @@ def bench_ask(
 def bench_page(
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """What a reader waits for on the page (headless Chromium) next to POST /ask, question by question."""
     from evals import questions as question_sets
-    from evals.browser import ChromiumMissingError, require_chromium
-    from evals.page_latency import measure
+    from evals.benchmarks.browser import ChromiumMissingError, require_chromium
+    from evals.benchmarks.page_latency import measure
     from evals.workspace import ingested
 
     try:
@@ -84,29 +83,29 @@ def bench_load(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="`cited serve` workers; more than one needs CITED_CHROMA_HOST.")
     ] = 1,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Clients asking at once for SECONDS against `cited serve` (rate limit raised for the run):
     answered per second, p50/p95/p99 of accepted answers, and every status."""
     from contextlib import nullcontext
 
     from evals import questions as question_sets
-    from evals.beir import load_beir
-    from evals.load_bench import measure, report
+    from evals.benchmarks.beir import load_beir
+    from evals.benchmarks.load_bench import measure, report
     from evals.workspace import ingested
 
     settings = get_settings()
     if workers > 1 and settings.chroma_host is None:
         raise CommandError(
-            "several workers need a Chroma server: set CITED_CHROMA_HOST (README, 'Scaling out')"
+            "several workers need a Chroma server: set CITED_CHROMA_HOST (docs/operations.md, 'Scaling out')"
         )
     if dataset is not None:
-        _require_beir(dataset)
+        require_beir(dataset)
         asked = list(load_beir(dataset, "test").queries.values())
     else:
         asked = [q.question for q in question_sets.load(questions or question_sets.DEV_QUESTIONS)]
-    if store is not None and not (store / "manifest.sqlite").exists() and settings.chroma_host is None:
-        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
+    if store is not None and settings.chroma_host is None:
+        kept_store(settings, store)
     served = store if store is not None else (corpus or settings.corpus_dir)
     with (
         nullcontext(settings.model_copy(update={"data_dir": store}))
@@ -123,12 +122,12 @@ def bench_generate(
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Question set (default: the golden set).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Answerable questions asked.")] = 12,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Generated answers on the language model of CITED_LLM (local when none): time to the first
     verified sentence, pieces per second, withheld share, with quoted /ask in the same run."""
     from evals import questions as question_sets
-    from evals.generation_bench import measure
+    from evals.benchmarks.generation_bench import measure
     from evals.workspace import ingested
 
     loaded = [q for q in question_sets.load(questions or question_sets.GOLDEN_QUESTIONS) if q.answerable]
@@ -149,12 +148,12 @@ def bench_retrieval(
     workdir: Annotated[
         Path | None, typer.Option(help="Keep the stores here instead of a temporary folder.")
     ] = None,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Cited (hybrid, dense, BM25) vs a plain LlamaIndex index: nDCG@10, Recall@100, MRR@10, latency."""
-    from evals.retrieval_bench import run
+    from evals.benchmarks.retrieval_bench import run
 
-    _require_beir(dataset)
+    require_beir(dataset)
     table = run(dataset, reports, max_queries, max_docs, workdir, tune, get_settings())
     for row in table["systems"]:  # type: ignore[attr-defined]
         typer.echo(
@@ -182,18 +181,15 @@ def bench_ingest(
         Path | None,
         typer.Option(help="Keep the stores in this new folder (for `bench load` and `bench auth`)."),
     ] = None,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Whole-ingest time against the raw encoder and the LlamaIndex peer, on the whole corpus in one
     run, and each store's nDCG@10."""
-    from evals.ingest_bench import BUILDS, run
+    from evals.benchmarks.ingest_bench import BUILDS, run
 
-    _require_beir(dataset)
-    unknown = sorted(set(build or []) - set(BUILDS))
-    if unknown:
-        raise CommandError(f"unknown build {unknown}; choose from {list(BUILDS)}")
-    if keep is not None and keep.exists() and any(keep.iterdir()):
-        raise CommandError(f"{keep} is not empty; give --keep a new folder")
+    require_beir(dataset)
+    known_names(build or [], BUILDS, "build")
+    new_folder(keep)
     table = run(dataset, reports, slices, max_docs, tuple(build or ("minilm",)), get_settings(), peer, keep)
     typer.echo(json.dumps({k: v for k, v in table.items() if k not in ("builds", "peer")}, indent=2))
     for name, row in table["builds"].items():  # type: ignore[attr-defined]
@@ -230,7 +226,7 @@ def bench_answers(
     ingest_runs: Annotated[
         int, typer.Option(min=0, help="Ingests with and without span vectors, each (0: skip).")
     ] = 3,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """The learned answer step (out of sample) against the earlier formula, always answering and
     always abstaining, on SQuAD 2.0 questions with and without answers: per answer type, gold
@@ -243,9 +239,7 @@ def bench_answers(
         questions = load_questions(dataset)
     except SquadDatasetError as exc:
         raise CommandError(str(exc)) from exc
-    known = sorted({q.article for q in questions})
-    if unknown := sorted(set(article or []) - set(known)):
-        raise CommandError(f"unknown article {unknown}; the dataset has {known}")
+    known_names(article or [], sorted({q.article for q in questions}), "article")
     chosen = [q for q in questions if not article or q.article in article][:max_questions]
     if dev_questions.resolve() == GOLDEN_QUESTIONS.resolve():
         raise CommandError("the golden set only reports; fit on evals/data/dev_questions.jsonl")
@@ -274,14 +268,14 @@ def bench_auth(
     ],
     dataset: DatasetOption = SCIFACT,
     max_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N test queries.")] = None,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """POST /ask with auth off, on (as shipped) and on with the Chroma `where` filter, side by side."""
-    from evals.auth_bench import measure
-    from evals.beir import load_beir
+    from evals.benchmarks.auth_bench import measure
+    from evals.benchmarks.beir import load_beir
 
-    _require_beir(dataset)
-    settings = _kept_store(store)
+    require_beir(dataset)
+    settings = kept_store(get_settings(), store)
     asked = list(load_beir(dataset, "test", max_queries).queries.values())
     result = measure(settings, asked, reports)
     typer.echo(json.dumps(result, indent=2))
@@ -292,12 +286,12 @@ def bench_documents(
     store: Annotated[
         Path, typer.Option(help="A kept data folder (`cited bench ingest --keep DIR`, then DIR/minilm).")
     ],
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Listing the documents: the document index against a scan of every chunk, side by side."""
-    from evals.document_list_bench import measure
+    from evals.benchmarks.document_list_bench import measure
 
-    settings = _kept_store(store)
+    settings = kept_store(get_settings(), store)
     try:
         result = measure(settings, reports)
     except ValueError as exc:
@@ -312,12 +306,12 @@ def bench_writes(
     ],
     chunks: Annotated[int, typer.Option(min=1, help="How many of its chunks to write.")] = 4096,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds; the layouts' order rotates.")] = 3,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Writing chunks to Chroma: the packed record layout against the text as a Chroma document."""
-    from evals.chunk_write_bench import measure
+    from evals.benchmarks.chunk_write_bench import measure
 
-    settings = _kept_store(store)
+    settings = kept_store(get_settings(), store)
     try:
         result = measure(settings, reports, chunks, rounds)
     except ValueError as exc:
@@ -327,20 +321,13 @@ def bench_writes(
 
 @bench.command("pdf")
 def bench_pdf(
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """PDF text extraction: the shipped reader (PDFium) against pypdf, on generated PDFs."""
     import tempfile
 
-    from evals.pdf_bench import measure
+    from evals.benchmarks.pdf_bench import measure
 
     with tempfile.TemporaryDirectory() as folder:
         result = measure(Path(folder), reports)
     typer.echo(json.dumps(result, indent=2))
-
-
-def _kept_store(store: Path) -> Settings:
-    """The settings of a data folder kept by `cited bench ingest --keep`, or a clear refusal."""
-    if not (store / "manifest.sqlite").exists():
-        raise CommandError(f"{store} holds no Cited store; make one with `cited bench ingest --keep DIR`")
-    return get_settings().model_copy(update={"data_dir": store})

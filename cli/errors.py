@@ -1,8 +1,28 @@
-"""The one error a command raises to stop: its message and the exit code it stops with."""
+"""The one error a command raises to stop, and the one place where a domain error becomes an exit code."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
+import click
 import typer
+from typer.core import TyperGroup
+
+from cited.errors import BusyError, CitedError, DependencyError, TimedOutError
+
+# sysexits(3): something Cited relies on is down (EX_UNAVAILABLE), or busy or slow, so the same
+# command may work later (EX_TEMPFAIL). Everything else the user must fix first: 2, as bad input.
+_EXIT_CODES: tuple[tuple[type[CitedError], int], ...] = (
+    (BusyError, os.EX_TEMPFAIL),
+    (TimedOutError, os.EX_TEMPFAIL),
+    (DependencyError, os.EX_UNAVAILABLE),
+)
+
+
+def exit_code_of(error: CitedError) -> int:
+    """The exit code a command stops with when the core refuses with ``error``."""
+    return next((code for kind, code in _EXIT_CODES if isinstance(error, kind)), 2)
 
 
 class CommandError(typer.Exit):
@@ -20,3 +40,19 @@ class CommandError(typer.Exit):
         super().__init__(exit_code)
         self.message = message
         typer.secho(f"error: {message}", fg="red", err=True)
+
+    @classmethod
+    def from_error(cls, error: CitedError) -> CommandError:
+        """A domain error's message, with the exit code of its kind."""
+        return cls(error.message, exit_code_of(error))
+
+
+class CommandGroup(TyperGroup):
+    """The ``cited`` group: a domain error that a command lets through stops it as a
+    :class:`CommandError` would, with its message and the exit code of its kind, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CitedError as error:
+            raise CommandError.from_error(error) from None

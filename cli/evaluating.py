@@ -10,6 +10,7 @@ import typer
 
 from cited.settings import get_settings
 from cli.errors import CommandError
+from cli.options import ReportDirOption
 
 if TYPE_CHECKING:
     from evals.gates import EvalConfig
@@ -59,7 +60,7 @@ def eval_golden(
     ] = None,
     config: ConfigOption = None,
     judge: JudgeOption = "overlap",
-    reports: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("reports"),
+    reports: ReportDirOption = None,
     api_key: Annotated[
         str | None, typer.Option(envvar="CITED_EVAL_API_KEY", help="With --url on a server with auth on.")
     ] = None,
@@ -72,14 +73,13 @@ def eval_golden(
         ),
     ] = None,
 ) -> None:
-    """Run the golden set, write reports/eval-<timestamp>.{json,md,png}, exit 1 below a threshold.
+    """Run the golden set, write eval-<timestamp>.{json,md,png} under --report-dir, exit 1 below a threshold.
 
     In-process (the default) it ingests the corpus into a temporary store; with --url it asks a
     running server over HTTP. Exits 2 on bad input (config, question file, unreachable server).
     """
     if ctx.invoked_subcommand is not None:
         return
-    from cited.language_model import ModelUnavailableError
     from evals import questions as question_sets
     from evals.evaluation import JudgeConfigError, run_evaluation
     from evals.judge import JudgeUnavailableError
@@ -102,7 +102,7 @@ def eval_golden(
         outcome = run_evaluation(
             get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key, llm
         )
-    except (TargetError, JudgeConfigError, JudgeUnavailableError, ModelUnavailableError) as exc:
+    except (TargetError, JudgeConfigError, JudgeUnavailableError) as exc:
         raise CommandError(str(exc)) from exc
     metrics = outcome.run["metrics"]
     assert isinstance(metrics, dict)
@@ -128,7 +128,7 @@ def eval_golden(
 def eval_judge(
     config: ConfigOption = None,
     judge: JudgeOption = "overlap",
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Accuracy of a support judge on the labelled pairs (evals/data/support_pairs.jsonl).
 
@@ -168,12 +168,12 @@ def eval_judge(
 
 @evaluate.command("verifier")
 def eval_verifier(
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Choose the verifier's weight and threshold on evals/data/support_pairs.jsonl and report them on
     evals/data/verifier_sentences.jsonl (never fitted on), by kind. Set the chosen values as
     CITED_VERIFY_WEIGHT and CITED_VERIFY_THRESHOLD (the defaults are the last run's)."""
-    from cited.embedding import configured_embedder
+    from cited.models.embedding import configured_embedder
     from evals.verifier_fitting import TARGET_WITHHELD_UNSUPPORTED, calibrate_verifier
 
     settings = get_settings()
@@ -193,7 +193,7 @@ def eval_verifier(
 def calibrate(
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Question set (JSONL).")] = None,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Measure the abstention threshold on a question set, in a temporary store built from the corpus."""
     from evals import questions as question_sets

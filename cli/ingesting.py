@@ -27,9 +27,9 @@ def ingest(
     Exits 1 when any file could not be read (the rest is still ingested), 2 on a bad folder or
     store.
     """
-    from cited.embedding import configured_embedder
-    from cited.serving_lock import StoreBusyError, ensure_not_served
-    from cited.store import StoreUnavailableError, open_store
+    from cited.models.embedding import configured_embedder
+    from cited.store.chunk_store import StoreUnavailableError, open_store
+    from cited.store.serving_lock import StoreBusyError, ensure_not_served
     from ingest.formats import READABLE
     from ingest.sync import IngestError, Ingestor
 

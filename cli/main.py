@@ -6,12 +6,14 @@ import typer
 
 import cited  # noqa: F401  (sets the offline environment before anything else loads)
 from cli import access, asking, benchmarks, evaluating, feedback, ingesting, serving, training
+from cli.errors import CommandGroup
 
 app = typer.Typer(
     name="cited",
     help="Cited: answers over your documents, every claim backed by the passage it came from.",
     no_args_is_help=True,
     add_completion=False,
+    cls=CommandGroup,
 )
 app.command()(ingesting.ingest)
 app.command()(serving.serve)

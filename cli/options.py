@@ -23,3 +23,19 @@ def settings_for(data_dir: Path | None) -> Settings:
 def split_list(value: str) -> list[str]:
     """``"a, b,,c"`` -> ``["a", "b", "c"]``: a comma-separated option."""
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _report_dir(value: Path | None) -> Path:
+    # Under the data directory unless asked: a run never writes into the checkout.
+    return value if value is not None else get_settings().data_dir / "reports"
+
+
+ReportDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report-dir",
+        "--reports",
+        callback=_report_dir,
+        help="Where the report goes (default: <data dir>/reports, never the checkout).",
+    ),
+]

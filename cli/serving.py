@@ -32,7 +32,7 @@ def serve(
         raise CommandError(
             "several workers cannot share the embedded store (each would keep its own copy of "
             "the vector index). Run a Chroma server (`chroma run --path DIR --port 8001`) and set "
-            "CITED_CHROMA_HOST=127.0.0.1 (README, 'Scaling out')."
+            "CITED_CHROMA_HOST=127.0.0.1 (docs/operations.md, 'Scaling out')."
         )
     settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     if not is_loopback(settings.host) and not settings.auth:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.errors import CommandError
-from cli.options import get_settings
+from cli.options import ReportDirOption, get_settings
 
 train = typer.Typer(help="Fit the models Cited ships (never on the golden set).", no_args_is_help=True)
 
@@ -23,15 +23,16 @@ def train_answers(
         Path, typer.Option(help="Dev questions (JSONL, as evals/data/dev_questions.jsonl).")
     ] = Path("evals/data/dev_questions.jsonl"),
     out: Annotated[Path | None, typer.Option(help="Where the model goes (default: the shipped one).")] = None,
-    reports: Annotated[Path, typer.Option(help="Where the report goes.")] = Path("reports"),
+    reports: ReportDirOption = None,
 ) -> None:
     """Fit the learned answer step on SQuAD 2.0 articles and the dev questions; every choice by
-    cross-validation grouped by article or document. Writes the model and reports/answer-model.md."""
+    cross-validation grouped by article or document. Writes the model, and answer-model.md under
+    --report-dir."""
     from evals.answer_model_report import write_report
     from evals.answer_training import collect, fit
     from evals.questions import GOLDEN_QUESTIONS, load
     from evals.squad import SquadDatasetError, load_questions
-    from service.answering.answer_model import MODEL_PATH
+    from service.answering.span_model import MODEL_PATH
 
     if questions.resolve() == GOLDEN_QUESTIONS.resolve():
         raise CommandError("the golden set only reports; fit on evals/data/dev_questions.jsonl")

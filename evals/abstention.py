@@ -1,8 +1,8 @@
 """Choose the abstention threshold from measurements, and report what it achieves.
 
 For every question of the calibration set this records the best sentence score the answerer sees
-(see ``service/answering/extractive.py``). A threshold abstains on questions scoring below it. The chosen
-threshold maximises balanced accuracy: the mean of (share of answerable questions answered) and
+(see ``service/answering/formula_selection.py``). A threshold abstains on questions scoring below
+it. The chosen threshold maximises balanced accuracy: the mean of (share of answerable questions answered) and
 (share of unanswerable questions abstained on), so neither kind dominates. It sits halfway between
 the two neighbouring observed scores. Leave-one-out accuracy (each question judged by a threshold
 chosen without it) estimates how well the choice carries to new questions.
@@ -12,7 +12,6 @@ Run: ``cited calibrate`` (writes reports/abstention-calibration.{json,md}).
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,9 +21,10 @@ from sklearn.model_selection import LeaveOneOut
 
 from cited.settings import Settings
 from evals.questions import Question
+from evals.report_files import write_report
 from evals.thresholds import candidate_cuts
-from service.answering.answer_types import AskRequest
-from service.answering.answers import AnswerService
+from service.answering.answer_service import AnswerService
+from service.answering.ask_schema import AskRequest
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,7 @@ def calibrate(settings: Settings, questions: list[Question], reports: Path) -> d
         "scores": [asdict(s) for s in sorted(scored, key=lambda s: s.best_score)],
     }
     reports.mkdir(parents=True, exist_ok=True)
-    (reports / "abstention-calibration.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    (reports / "abstention-calibration.md").write_text(_markdown(result, scored))
+    write_report(reports, "abstention-calibration", result, _markdown(result, scored))
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.answering.answer_model import AnswerModel
+from service.answering.span_model import AnswerModel
 
 
 def write_report(model: AnswerModel, reports: Path) -> Path:
@@ -13,7 +13,7 @@ def write_report(model: AnswerModel, reports: Path) -> Path:
         "# The learned answer step",
         "",
         "Fitted by `cited train answers` (logistic regression over standardised features; "
-        "service/answering/answer_model.json).",
+        "service/answering/span_model.json).",
         "",
         f"- questions: {about.get('questions')}; candidate spans: {about.get('spans')}",
         f"- groups held out together: {', '.join(about.get('groups', []))}",

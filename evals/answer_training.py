@@ -27,20 +27,20 @@ from pathlib import Path
 
 import numpy as np
 
-from cited.embedding import configured_embedder
+from cited.models.embedding import configured_embedder
 from cited.settings import Settings
-from cited.store import open_store
-from cited.text_features import expected_answer_type
+from cited.store.chunk_store import open_store
+from cited.text.features import expected_answer_type
 from evals.questions import Question
 from evals.squad import SquadQuestion, contains_answer
 from ingest.loading import FileSource
 from ingest.sync import Ingestor
-from service.answering.answer_features import FEATURES
-from service.answering.answer_model import AnswerModel
-from service.answering.answers import AnswerService
-from service.answering.extractive import Selection
+from service.answering.answer_service import AnswerService
 from service.answering.learned_selection import quoted as quoted_spans
 from service.answering.learned_selection import typed
+from service.answering.selection import Selection
+from service.answering.span_features import FEATURES
+from service.answering.span_model import AnswerModel
 
 # The choices cross-validation picks from.
 REGULARISATION = (0.1, 1.0)  # scikit-learn's C

@@ -14,13 +14,12 @@ question:
 
 Each question is asked with the sentence-vector cache emptied first, so its latency is that of a
 question the service has not seen; each step's latency is retrieval plus its own selection.
-Figures by expected answer type (``cited/text_features.py``). Writes
+Figures by expected answer type (``cited/text/features.py``). Writes
 ``reports/answers-<dataset>.{json,md}``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import tempfile
@@ -31,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from cited.settings import Settings
-from cited.text_features import expected_answer_type
+from cited.text.features import expected_answer_type
 from evals.answer_training import AskedQuestion, ask_dev, ask_squad, fit, holds, ingest_into, predict, quoted
 from evals.ingest_overhead import span_vector_overhead
 from evals.metrics import percentile
 from evals.questions import Question
+from evals.report_files import write_report
 from evals.squad import SquadQuestion, contains_answer
 
 SYSTEMS = ("formula", "learned", "always_answer", "always_abstain")
@@ -153,9 +153,8 @@ def run(
         "systems": table(asked, learned),
     }
     reports.mkdir(parents=True, exist_ok=True)
-    stem = reports / f"answers-{dataset.name.split('-')[0]}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
+    stem = f"answers-{dataset.name.split('-')[0]}"
+    write_report(reports, stem, result, _markdown(result))
     return result
 
 

@@ -1,12 +1,12 @@
-"""Writing an eval run: ``reports/eval-<timestamp>.json`` (everything), a Markdown report for
+"""Writing an eval run: ``eval-<timestamp>.json`` (everything), a Markdown report for
 people, and a PNG chart of the gated metrics against their thresholds."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from evals.gates import GATED, Shortfall
+from evals.report_files import write_report
 from evals.suite import QuestionResult
 
 WORST = 3
@@ -22,9 +22,8 @@ def write_reports(run: dict[str, object], results: list[QuestionResult], reports
     }
     document = dict(run)
     document["questions"] = [r.as_dict() for r in results]
-    paths["json"].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _plot(run, paths["plot"])
-    paths["markdown"].write_text(_markdown(run, results, paths["plot"].name), encoding="utf-8")
+    write_report(reports, stem, document, _markdown(run, results, paths["plot"].name))
     return paths
 
 

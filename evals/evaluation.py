@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cited.embedding import Embedder, configured_embedder
+from cited.models.embedding import Embedder, configured_embedder
 from cited.settings import Settings
-from cited.support import SupportParams
+from cited.text.support import SupportParams
 from evals.eval_report import shortfall_rows, write_reports
 from evals.gates import EvalConfig, Shortfall, shortfalls
 from evals.judge import ChatJudge, MemoJudge, OverlapJudge, SupportJudge
@@ -65,7 +65,7 @@ def run_evaluation(
 ) -> EvalOutcome:
     """``llm``: answer in generated mode with this backend (``local`` or ``openai``, configured by
     the CITED_LLM_* settings) instead of the settings' own."""
-    from service.answering.answers import AnswerService
+    from service.answering.answer_service import AnswerService
 
     with ExitStack() as stack:
         target: Target

@@ -9,9 +9,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cited.embedding import configured_embedder
+from cited.models.embedding import configured_embedder
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store.chunk_store import open_store
 from ingest.loading import FileSource
 from ingest.sync import Ingestor
 

@@ -1,13 +1,13 @@
 """Support judges: does a passage (or several, read together) support a claim?
 
-:class:`OverlapJudge`, the default, is the deterministic support check of ``cited/support.py``
+:class:`OverlapJudge`, the default, is the deterministic support check of ``cited/text/support.py``
 (numbers, names, negation, then word coverage and MiniLM similarity against a threshold), the same
 rule the service's verifier applies to generated sentences. Its weight and threshold are fitted by
 ``evals/judge_fitting.py`` on ``evals/data/support_pairs.jsonl`` and kept in ``evals/config.toml``;
 ``cited eval judge`` reports the accuracy, in-sample and cross-validated.
 
 :class:`ChatJudge` asks any OpenAI-compatible chat endpoint instead (``CITED_JUDGE_BASE_URL``,
-``CITED_JUDGE_MODEL``), through the same client as generated answers (``cited/language_model.py``).
+``CITED_JUDGE_MODEL``), through the same client as generated answers (``cited/models/language_model.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from cited.language_model import ModelUnavailableError, OpenAIChat
-from cited.support import Embed, SupportFeatures, SupportParams, support_features
+from cited.models.language_model import ModelUnavailableError, OpenAIChat
+from cited.text.support import Embed, SupportFeatures, SupportParams, support_features
 
 
 class SupportJudge(Protocol):
@@ -34,7 +34,7 @@ Features = SupportFeatures
 
 
 class OverlapJudge:
-    """The deterministic support check of ``cited/support.py``, with the eval's fitted parameters."""
+    """The deterministic support check of ``cited/text/support.py``, with the eval's fitted parameters."""
 
     name = "overlap"
 

@@ -12,17 +12,17 @@ which is the honest estimate for claims it was not fitted on; with and without t
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from cited.embedding import configured_embedder
+from cited.models.embedding import configured_embedder
 from cited.settings import Settings
 from evals.evaluation import JudgeKind, make_judge
 from evals.gates import EvalConfig
 from evals.judge import OverlapJudge
 from evals.judge_fitting import SUPPORT_PAIRS, cross_validated, fit, load_pairs, score_verdicts
+from evals.report_files import write_report
 
 
 def calibrate_judge(
@@ -57,9 +57,8 @@ def calibrate_judge(
         }
     result["seconds"] = round(time.perf_counter() - started, 1)
     reports.mkdir(parents=True, exist_ok=True)
-    stem = reports / f"judge-calibration-{kind}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(_markdown(result, pairs_path), encoding="utf-8")
+    stem = f"judge-calibration-{kind}"
+    write_report(reports, stem, result, _markdown(result, pairs_path))
     return result
 
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import uvicorn
 
-from cited.embedding import Embedder
+from cited.models.embedding import Embedder
 from cited.settings import Settings
 from service.app import create_app
 from service.components import build_components

@@ -26,9 +26,9 @@ from evals.metrics import (
     reciprocal_rank,
 )
 from evals.questions import Question
-from service.answering.answer_types import AskRequest, AskResponse
-from service.answering.answers import AnswerService
-from service.answering.generation import parse_sentence
+from service.answering.answer_service import AnswerService
+from service.answering.ask_schema import AskRequest, AskResponse
+from service.answering.model_prompt import parse_sentence
 from service.answering.verification import Verifier
 
 HIT_KS = (1, 3, 5)

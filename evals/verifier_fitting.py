@@ -14,7 +14,6 @@ negation, added claim, outside knowledge, a true sentence cited to the wrong pas
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cited.embedding import Embedder
-from cited.support import SupportParams
+from cited.models.embedding import Embedder
+from cited.text.support import SupportParams
 from evals.judge_fitting import SUPPORT_PAIRS, LabelledPair, load_pairs
-from service.answering.generation import GeneratedSentence
+from evals.report_files import write_report
+from service.answering.model_prompt import GeneratedSentence
 from service.answering.verification import Verifier
 
 VERIFIER_SENTENCES = SUPPORT_PAIRS.parent / "verifier_sentences.jsonl"
@@ -131,8 +131,7 @@ def calibrate_verifier(embedder: Embedder, reports: Path) -> dict[str, object]:
         "held_out_by_kind": per_kind(held, threshold),
     }
     reports.mkdir(parents=True, exist_ok=True)
-    (reports / "verifier.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (reports / "verifier.md").write_text(_markdown(result), encoding="utf-8")
+    write_report(reports, "verifier", result, _markdown(result))
     return result
 
 

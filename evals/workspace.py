@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cited.embedding import configured_embedder
+from cited.models.embedding import configured_embedder
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store.chunk_store import open_store
 from ingest.sync import Ingestor
 
 

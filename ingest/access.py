@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cited.groups import InvalidGroupsError
-from cited.groups import validate_groups as check_groups
+from cited.access.groups import InvalidGroupsError
+from cited.access.groups import validate_groups as check_groups
 
 ACCESS_FILE = "access.yaml"
 

@@ -19,9 +19,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cited.metrics import Metrics
-from cited.records import now
-from cited.refusals import RefusalError
+from cited.access.records import now
+from cited.errors import (
+    BusyError,
+    CitedError,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
+from cited.operations.metrics import Metrics
 from cited.settings import Settings
 from ingest.access import AccessPolicy, AccessPolicyError, load_policy
 from ingest.filenames import BadFileNameError, safe_upload_name
@@ -33,11 +42,7 @@ from ingest.sync_plan import IngestReport
 UPLOAD_FOLDER = "uploads"
 
 
-class CorpusChangeError(RefusalError):
-    """An upload or delete refused; a busy ingest (503) tells the client when to retry."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status, code, message, {"Retry-After": "5"} if status == 503 else None)
+INGEST_BUSY_RETRY_S = 5  # a sync limited to one file takes seconds
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,7 @@ class CorpusChanges:
         recorded = self.manifest.root()
         root = Path(recorded) if recorded else self.settings.corpus_dir.resolve()
         if not root.is_dir():
-            raise CorpusChangeError(
-                409,
+            raise ConflictError(
                 "corpus_missing",
                 f"the folder this index follows ({root}) is not on this machine; run the API where "
                 "that folder is, or `cited ingest` a folder here first",
@@ -83,22 +87,22 @@ class CorpusChanges:
         try:
             name = safe_upload_name(filename)
         except BadFileNameError as exc:
-            status, code = (415, "unsupported_type") if exc.unsupported_type else (422, "bad_file_name")
-            raise CorpusChangeError(status, code, str(exc)) from None
+            if exc.unsupported_type:
+                raise UnsupportedTypeError("unsupported_type", str(exc)) from None
+            raise InvalidInputError("bad_file_name", str(exc)) from None
         if len(data) > self.settings.max_upload_bytes:
-            raise CorpusChangeError(
-                413, "file_too_large", f"the file is over {self.settings.max_upload_bytes} bytes; split it"
+            raise TooLargeError(
+                "file_too_large", f"the file is over {self.settings.max_upload_bytes} bytes; split it"
             )
         root = self.root()
         source = f"{UPLOAD_FOLDER}/{name}"
         try:
             policy = load_policy(root, self.settings.default_groups)
         except AccessPolicyError as exc:
-            raise CorpusChangeError(409, "access_rules_invalid", str(exc)) from None
+            raise ConflictError("access_rules_invalid", str(exc)) from None
         readers = policy.groups_for(source)
         if groups is not None and groups.isdisjoint(readers):
-            raise CorpusChangeError(
-                403,
+            raise ForbiddenError(
                 "forbidden",
                 f"documents uploaded as {source} are readable by {', '.join(readers)} (access.yaml), "
                 "and you are in none of those groups",
@@ -111,12 +115,12 @@ class CorpusChanges:
             load(staged, target.parent)
         except UnreadableFileError as exc:
             staged.unlink(missing_ok=True)
-            raise CorpusChangeError(422, "unreadable_file", f"{name}: {exc}") from None
+            raise InvalidInputError("unreadable_file", f"{name}: {exc}") from None
         previous = target.read_bytes() if target.exists() else None
         staged.replace(target)
         try:
             report = self._sync([FileSource(target, root)], {source}, policy)
-        except CorpusChangeError:
+        except CitedError:
             if previous is None:
                 target.unlink(missing_ok=True)
             else:
@@ -138,7 +142,7 @@ class CorpusChanges:
 
     def _upload_result(self, report: IngestReport, source: str, readers: tuple[str, ...]) -> Change:
         if report.failed:
-            raise CorpusChangeError(422, "unreadable_file", f"{source}: {report.failed[0][1]}")
+            raise InvalidInputError("unreadable_file", f"{source}: {report.failed[0][1]}")
         documents = {d.source: d for d in self.store.documents()}
         if report.duplicates:
             original = report.duplicates[0][1]
@@ -161,8 +165,8 @@ class CorpusChanges:
         stored = readable.get(document_id)
         if stored is None:
             # The same answer whether it does not exist or the caller may not read it.
-            raise CorpusChangeError(
-                404, "document_not_found", f"no document {document_id!r}; GET /documents lists them"
+            raise NotFoundError(
+                "document_not_found", f"no document {document_id!r}; GET /documents lists them"
             )
         root = self.root()
         sources = sorted(
@@ -180,7 +184,7 @@ class CorpusChanges:
                 moved.append((path, keep))
         try:
             self._sync([], set(sources), None)
-        except CorpusChangeError:
+        except CitedError:
             for path, keep in moved:
                 shutil.move(keep, path)
             raise
@@ -193,4 +197,4 @@ class CorpusChanges:
             # The sync brings this process's BM25 up to date; other workers follow within seconds.
             return self.ingestor.sync(items, policy=policy, only_sources=only_sources)
         except IngestBusyError as exc:
-            raise CorpusChangeError(503, "ingest_busy", str(exc)) from None
+            raise BusyError("ingest_busy", str(exc), INGEST_BUSY_RETRY_S) from None

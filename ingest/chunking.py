@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from cited.token_runs import TokenRun
+from cited.text.token_runs import TokenRun
 from ingest.piece_sizes import PieceSizes
 
 PAGE_SEPARATOR = "\n\n"
@@ -27,7 +27,7 @@ class Span:
     start: int
     end: int
     page: int | None  # 1-based page, for paged documents
-    # The text's tokens from the document's pass (``cited/token_runs.py``); None if cut mid-word.
+    # The text's tokens from the document's pass (``cited/text/token_runs.py``); None if cut mid-word.
     tokens: TokenRun | None = None
 
 

@@ -6,12 +6,12 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from cited.chunks import Chunk, chunk_id
-from cited.embedding import EMBEDDER_NAMES, MULTILINGUAL_MODEL_NAME
-from cited.records import now
-from cited.sentences import sentence_model
+from cited.access.records import now
+from cited.models.embedding import EMBEDDER_NAMES, MULTILINGUAL_MODEL_NAME
 from cited.settings import Settings
-from cited.token_runs import TokenRun
+from cited.store.chunks import Chunk, chunk_id
+from cited.text.sentences import sentence_model
+from cited.text.token_runs import TokenRun
 from ingest.chunking import Chunker
 from ingest.cleaning import RULES_VERSION, clean
 from ingest.loading import LoadedDocument, UnreadableFileError

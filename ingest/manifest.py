@@ -21,9 +21,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cited.chunks import Chunk
-from cited.store import ChunkStore
-from cited.transactions import transaction
+from cited.store.chunk_store import ChunkStore
+from cited.store.chunks import Chunk
+from cited.store.transactions import transaction
 
 SCHEMA_VERSION = "1"
 

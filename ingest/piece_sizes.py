@@ -21,7 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sized
 from typing import Any
 
-from cited.token_runs import TokenRun
+from cited.text.token_runs import TokenRun
 
 
 class PieceSizes:

@@ -1,5 +1,5 @@
 """The one way a change reaches readers: committed to the manifest, then published in one write
-of the state record, then the chunks it retires deleted (``cited/store_state.py``).
+of the state record, then the chunks it retires deleted (``cited/store/state.py``).
 
 Every change an ingest makes (a group of new documents, a rename, a re-labelling, a removal) goes
 through :meth:`Publisher.publish`, so a kill at any moment leaves the store and the manifest in a
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from cited.crashpoints import crash_point
-from cited.store import ChunkStore
+from cited.operations.crashpoints import crash_point
+from cited.store.chunk_store import ChunkStore
 from ingest.manifest import DocumentRecord, FileRecord, Manifest
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cited.store import ChunkStore
+from cited.store.chunk_store import ChunkStore
 from ingest.manifest import Manifest
 
 

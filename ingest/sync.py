@@ -5,7 +5,7 @@ parsing it and is never embedded again; the manifest (``ingest/manifest.py``) re
 file's size and modification time, so an untouched file is not even read.
 
 Every change is published the same way, so a reader never sees half of one and a kill at any
-moment loses nothing (``cited/store_state.py`` explains the state record; ``ingest/publishing.py``
+moment loses nothing (``cited/store/state.py`` explains the state record; ``ingest/publishing.py``
 does steps 2-4 for every kind of change):
 
 1. embed a group of documents (nothing is written yet);
@@ -29,14 +29,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cited import span_vectors
-from cited.chunks import Chunk
-from cited.crashpoints import crash_point
-from cited.embedding import Embedder, MultilingualEmbedder
-from cited.lexical_freshness import LexicalFreshness
+from cited.models import span_vectors
+from cited.models.embedding import Embedder, MultilingualEmbedder
+from cited.operations.crashpoints import crash_point
 from cited.settings import Settings
-from cited.store import ChunkStore
-from cited.structure import passage_spans
+from cited.store.chunk_store import ChunkStore
+from cited.store.chunks import Chunk
+from cited.store.lexical_freshness import LexicalFreshness
+from cited.text.structure import passage_spans
 from ingest.access import AccessPolicy, AccessPolicyError, default_policy, load_policy
 from ingest.document_chunks import DocumentChunker
 from ingest.formats import READABLE

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 import cited
-from cited.serving_lock import claim_for_serving
 from cited.settings import Settings, get_settings
+from cited.store.serving_lock import claim_for_serving
 from service import errors, hardening
 from service.components import Components, build_components
 from service.routers import ask, documents, health, metrics, openai_compat

@@ -11,10 +11,10 @@ from collections.abc import Generator
 
 from starlette.concurrency import run_in_threadpool
 
-from cited.metrics import Metrics
-from cited.refusals import RefusalError
-from service.answering.answer_types import AskRequest, AskResponse, DocumentInfo
-from service.answering.answers import AnswerEvent, AnswerService
+from cited.errors import TimedOutError
+from cited.operations.metrics import Metrics
+from service.answering.answer_service import AnswerEvent, AnswerService
+from service.answering.ask_schema import AskRequest, AskResponse, DocumentInfo
 from service.callers import Caller
 from service.rate_limit import RateLimit
 
@@ -40,8 +40,7 @@ class Asking:
         try:
             return await asyncio.wait_for(run_in_threadpool(self.ask, request, caller), timeout=limit)
         except TimeoutError:
-            raise RefusalError(
-                504,
+            raise TimedOutError(
                 "answer_timeout",
                 f"the answer took longer than {limit:g} s (CITED_ANSWER_TIMEOUT_S) and was given up; "
                 'try again, or ask with "mode": "quoted" if a language model is slow',

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from cited.keys import SCOPES, KeyStore
-from cited.refusals import RefusalError
+from cited.access.keys import SCOPES, KeyStore
+from cited.errors import ForbiddenError, NotSignedInError
 from cited.settings import Settings
 from service.callers import Caller, local_caller
 from service.dependencies import get_keys, get_rate_limit, get_settings
@@ -30,13 +30,6 @@ CALLER_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The API key lacks the scope this endpoint needs."},
     429: {"model": ErrorBody, "description": "Too many requests from this caller; see `Retry-After`."},
 }
-
-
-class AuthError(RefusalError):
-    """401 or 403, with a code and a message that says what to send instead."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status, code, message, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
 
 def require(scope: str, counted: bool = True) -> Callable[..., Caller]:
@@ -63,19 +56,18 @@ def require(scope: str, counted: bool = True) -> Callable[..., Caller]:
                 limit.hit(local.rate_key)
             return local
         key = keys.verify(credentials.credentials) if credentials else None
-        refusal = None
+        refusal: NotSignedInError | None = None
         if credentials is None:
-            refusal = AuthError(
-                401,
+            refusal = NotSignedInError(
                 "missing_key",
                 "Send an API key as `Authorization: Bearer <key>`; `cited keys add` makes one.",
             )
         elif key is None:
-            refusal = AuthError(
-                401, "invalid_key", "This API key is not valid. Check it, or ask for a new one."
+            refusal = NotSignedInError(
+                "invalid_key", "This API key is not valid. Check it, or ask for a new one."
             )
         elif key.revoked:
-            refusal = AuthError(401, "revoked_key", "This API key was revoked. Ask for a new one.")
+            refusal = NotSignedInError("revoked_key", "This API key was revoked. Ask for a new one.")
         if refusal is not None:
             # Refused requests count against their address, so a flood of bad keys is throttled too.
             limit.hit(f"address:{address}")
@@ -85,7 +77,7 @@ def require(scope: str, counted: bool = True) -> Callable[..., Caller]:
         if counted:
             limit.hit(found.rate_key)
         if scope not in key.scopes:
-            raise AuthError(403, "forbidden", f"This API key lacks the `{scope}` scope needed here.")
+            raise ForbiddenError("forbidden", f"This API key lacks the `{scope}` scope needed here.")
         return found
 
     return caller

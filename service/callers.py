@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cited.keys import SCOPES
+from cited.access.keys import SCOPES
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cited.embedding import Embedder
-from cited.keys import KeyStore
-from cited.metrics import Metrics
+from cited.access.keys import KeyStore
+from cited.access.users import UserStore
+from cited.models.embedding import Embedder
+from cited.operations.metrics import Metrics
 from cited.settings import Settings
-from cited.users import UserStore
 from ingest.changes import CorpusChanges
 from ingest.sync import Ingestor
-from service.answering.answers import AnswerService
+from service.answering.answer_service import AnswerService
 from service.asking import Asking
 from service.feedback import FeedbackStore
 from service.rate_limit import RateLimit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from cited.keys import KeyStore
+from cited.access.keys import KeyStore
 from cited.settings import Settings
 from ingest.changes import CorpusChanges
 from service.asking import Asking

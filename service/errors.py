@@ -1,4 +1,9 @@
-"""Every error as JSON that says what is wrong and how to fix it; never a stack trace."""
+"""Every error as JSON that says what is wrong and how to fix it; never a stack trace.
+
+The one place where an error becomes an HTTP status: the core raises the domain errors of
+``cited/errors.py``, which know nothing of HTTP, and :func:`status_of` and :func:`headers_of` map
+each kind to its status and headers here.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,56 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cited.refusals import RefusalError
-from service.answering.answer_types import MAX_CHOSEN_DOCUMENTS, MAX_QUESTION_CHARS
-from service.answering.answers import EmptyIndexError
+from cited.errors import (
+    BusyError,
+    CitedError,
+    ConflictError,
+    DependencyError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    NotReadyError,
+    NotSignedInError,
+    TimedOutError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
+from service.answering.ask_schema import MAX_CHOSEN_DOCUMENTS, MAX_QUESTION_CHARS
 from service.rate_limit import RateLimitedError
 from service.schemas import ErrorBody
 
 log = logging.getLogger("cited")
 OPENAI_PREFIX = "/v1/"
+
+# Most specific first: a language-model timeout is a DependencyError and a TimedOutError, and 504.
+_STATUSES: tuple[tuple[type[CitedError], int], ...] = (
+    (InvalidInputError, 422),
+    (NotSignedInError, 401),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (TooLargeError, 413),
+    (UnsupportedTypeError, 415),
+    (TimedOutError, 504),
+    (DependencyError, 502),  # a gateway error: Cited is up, what it depends on is not
+    (BusyError, 503),
+    (NotReadyError, 503),
+)
+
+
+def status_of(error: CitedError) -> int:
+    """The HTTP status of a domain error."""
+    return next((status for kind, status in _STATUSES if isinstance(error, kind)), 400)
+
+
+def headers_of(error: CitedError) -> dict[str, str]:
+    """The headers that tell the client what to do next: how to sign in, when to retry."""
+    if isinstance(error, NotSignedInError):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, BusyError):
+        return {"Retry-After": f"{error.retry_after_s:g}"}
+    return {}
+
 
 _FIELD_HINTS = {
     "missing": "is required",
@@ -101,9 +148,11 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     )
 
 
-async def _refusal(request: Request, exc: RefusalError) -> JSONResponse:
-    response = _json(request, exc.status, ErrorBody(error=exc.code, message=exc.message, fields=exc.fields))
-    response.headers.update(exc.headers)
+async def _refusal(request: Request, exc: CitedError) -> JSONResponse:
+    response = _json(
+        request, status_of(exc), ErrorBody(error=exc.code, message=exc.message, fields=exc.fields)
+    )
+    response.headers.update(headers_of(exc))
     return response
 
 
@@ -111,10 +160,6 @@ async def _rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse
     response = _json(request, 429, ErrorBody(error="rate_limited", message=str(exc)))
     response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
-
-
-async def _empty_index(request: Request, exc: EmptyIndexError) -> JSONResponse:
-    return _json(request, 503, ErrorBody(error="index_empty", message=str(exc)))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -129,7 +174,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
-    app.add_exception_handler(EmptyIndexError, _empty_index)  # type: ignore[arg-type]
-    app.add_exception_handler(RefusalError, _refusal)  # type: ignore[arg-type]
+    app.add_exception_handler(CitedError, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(RateLimitedError, _rate_limited)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cited.records import now
-from cited.transactions import transaction
+from cited.access.records import now
+from cited.store.transactions import transaction
 
 Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 2000

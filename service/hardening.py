@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Send
 # The ASGI connection scope (Starlette's name for it): the only "scope" in this module.
 from starlette.types import Scope as AsgiScope
 
-from cited.metrics import Metrics
+from cited.operations.metrics import Metrics
 from cited.settings import Settings
 from service.observability import Observability
 

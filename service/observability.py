@@ -17,7 +17,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from cited.metrics import Metrics
+from cited.operations.metrics import Metrics
 
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

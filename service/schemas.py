@@ -1,6 +1,6 @@
 """The HTTP API's own models (documents changed, health, errors), with the examples shown at /docs.
 
-The question and answer models belong to the answer path: ``service/answering/answer_types.py``.
+The question and answer models belong to the answer path: ``service/answering/ask_schema.py``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.answering.answer_types import DocumentInfo
+from service.answering.ask_schema import DocumentInfo
 
 
 class DocumentList(BaseModel):

@@ -26,9 +26,9 @@ from fastapi.responses import StreamingResponse
 from fastapi.sse import format_sse_event
 from starlette.concurrency import run_in_threadpool
 
-from cited.refusals import RefusalError
-from service.answering.answer_types import AnswerSentence, WithheldSentence
-from service.answering.answers import AnswerEvent
+from cited.errors import CitedError
+from service.answering.answer_service import AnswerEvent
+from service.answering.ask_schema import AnswerSentence, WithheldSentence
 from service.schemas import ErrorBody
 
 _END = object()
@@ -85,7 +85,7 @@ async def streamed(
     request: Request,
     answer: Iterator[AnswerEvent],
     encode: Callable[[AnswerEvent], bytes] = event_bytes,
-    on_error: Callable[[RefusalError], bytes] | None = None,
+    on_error: Callable[[CitedError], bytes] | None = None,
 ) -> StreamingResponse:
     """The answer as a ``text/event-stream`` response. Its first event is taken here, so that a
     refusal before any event (an empty index, unknown document ids) is an ordinary HTTP error."""
@@ -102,7 +102,7 @@ async def events(
     answer: Iterator[AnswerEvent],
     first: AnswerEvent,
     encode: Callable[[AnswerEvent], bytes] = event_bytes,
-    on_error: Callable[[RefusalError], bytes] | None = None,
+    on_error: Callable[[CitedError], bytes] | None = None,
 ) -> AsyncIterator[bytes]:
     """``first`` (already taken, so that a refusal before any event is an HTTP error) and the rest
     of ``answer``, encoded; the answer is closed when the client goes away."""
@@ -113,7 +113,7 @@ async def events(
                 return
             try:
                 event = await run_in_threadpool(next, answer, _END)
-            except RefusalError as error:
+            except CitedError as error:
                 yield on_error(error) if on_error else _sse("error", _error_json(error))
                 return
             if event is _END:
@@ -123,5 +123,5 @@ async def events(
         await run_in_threadpool(answer.close)  # type: ignore[attr-defined]
 
 
-def _error_json(error: RefusalError) -> str:
+def _error_json(error: CitedError) -> str:
     return ErrorBody(error=error.code, message=error.message).model_dump_json()

@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 import cited  # noqa: F401  (offline environment before any model library loads)
-from cited.chunks import Chunk
-from cited.embedding import Embedder, configured_embedder
+from cited.models.embedding import Embedder, configured_embedder
 from cited.settings import Settings
-from cited.store import ChunkStore, open_store
+from cited.store.chunk_store import ChunkStore, open_store
+from cited.store.chunks import Chunk
 from evals.live_server import LiveServer, free_port
 from ingest.sync import Ingestor
 

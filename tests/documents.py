@@ -78,9 +78,9 @@ def write_corpus(root: Path) -> Path:
 
 def ingest_with_auth(root: Path) -> Settings:
     """Settings with auth on over a fresh copy of that corpus, ingested for real."""
-    from cited.embedding import configured_embedder
+    from cited.models.embedding import configured_embedder
     from cited.settings import Settings
-    from cited.store import open_store
+    from cited.store.chunk_store import open_store
     from ingest.sync import Ingestor
 
     corpus = write_corpus(root)

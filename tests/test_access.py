@@ -13,14 +13,14 @@ import httpx
 import numpy as np
 import pytest
 
-from cited.embedding import Embedder
-from cited.keys import KeyStore
-from cited.search_filter import EVERYTHING, SearchFilter
-from cited.sentences import split_sentences
+from cited.access.keys import KeyStore
+from cited.access.users import UserStore
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
-from cited.store_state import StoreState
-from cited.users import UserStore
+from cited.store.chunk_store import open_store
+from cited.store.search_filter import EVERYTHING, SearchFilter
+from cited.store.state import StoreState
+from cited.text.sentences import split_sentences
 from evals.live_server import LiveServer
 from ingest.access import AccessPolicyError, load_policy
 from ingest.cleaning import clean

@@ -9,20 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cited import span_vectors
-from cited.chunks import Chunk, ScoredChunk
-from cited.embedding import Embedder
+from cited.models import span_vectors
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
-from cited.structure import passage_spans, tag_spans
+from cited.store.chunk_store import open_store
+from cited.store.chunks import Chunk, ScoredChunk
+from cited.text.structure import passage_spans, tag_spans
 from ingest.cleaning import clean
 from ingest.loading import load
 from ingest.sync import Ingestor
-from service.answering.answer_model import AnswerModel, AnswerModelError, shipped_model
-from service.answering.answer_types import AskRequest
-from service.answering.answers import AnswerService
+from service.answering.answer_service import AnswerService
+from service.answering.ask_schema import AskRequest
 from service.answering.citations import cite
 from service.answering.learned_selection import LearnedSelector
+from service.answering.span_model import AnswerModel, AnswerModelError, shipped_model
 from tests.conftest import invoke_cited, stored_chunks
 from tests.documents import write_pdf
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cited.text_features import ANSWER_TYPES, expected_answer_type
+from cited.text.features import ANSWER_TYPES, expected_answer_type
 from evals.squad import contains_answer, normalise
 from tests.conftest import ROOT, invoke_cited
 

@@ -25,7 +25,7 @@ ANSWERABLE = [
     ("who is the chief people officer", HR_DOC, "Judy Tong"),
 ]
 # "Which competitors in China does Alibaba face?" was here: the formula step answered it; the learned
-# step ranks the Pinduoduo sentence first but abstains (probability 0.138, cut 0.15). README, Known limits.
+# step ranks the Pinduoduo sentence first but abstains (probability 0.138, cut 0.15). docs/limits.md.
 
 UNANSWERABLE = [
     "What is the capital of France?",

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from cited.settings import Settings
-from evals import ingest_bench
-from evals.beir import load_beir
-from evals.page_latency import measure as measure_page
+from evals.benchmarks import ingest_bench
+from evals.benchmarks.beir import load_beir
+from evals.benchmarks.page_latency import measure as measure_page
+from evals.benchmarks.retrieval_bench import PEER, run
 from evals.questions import DEV_QUESTIONS
 from evals.questions import load as load_questions
-from evals.retrieval_bench import PEER, run
 from tests.conftest import ROOT, invoke_cited
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact"
@@ -117,8 +117,9 @@ def test_the_page_bench_times_the_page_and_the_api_on_the_same_questions(
     assert "cited bench page" in (tmp_path / "page-latency.md").read_text()
 
 
+@pytest.mark.slow  # seconds on 2 cores: `make test` runs it, the quick loop does not
 def test_the_pdf_bench_times_both_extractors_and_checks_the_table_rows(tmp_path: Path) -> None:
-    from evals.pdf_bench import measure
+    from evals.benchmarks.pdf_bench import measure
 
     result = measure(tmp_path / "pdfs", tmp_path / "reports", rounds=1, size=1)
     rows = {(r["document"], r["extractor"]): r for r in result["rows"]}  # type: ignore[attr-defined]

@@ -1,8 +1,9 @@
 import re
 
 import numpy as np
+import pytest
 
-from cited.embedding import Embedder
+from cited.models.embedding import Embedder
 from cited.settings import Settings
 from ingest.chunking import Chunker, join_pages
 from ingest.cleaning import clean
@@ -97,9 +98,10 @@ def _documents() -> list[LoadedDocument]:
     return documents
 
 
+@pytest.mark.slow  # seconds on 2 cores: `make test` runs it, the quick loop does not
 def test_chunk_tokens_kept_from_chunking_equal_tokenizing_the_chunk(embedder: Embedder) -> None:
     # The encoder reads a chunk's tokens off the document's pass instead of tokenizing the chunk
-    # again (cited/token_runs.py): the ids and offsets must be exactly the tokenizer's own.
+    # again (cited/text/token_runs.py): the ids and offsets must be exactly the tokenizer's own.
     chunker = DocumentChunker(Settings(chunk_size=64, chunk_overlap=8), embedder.encode_plain)
     chunks = [c for d in _documents() for c in chunker.chunk(d, ("everyone",))]
     texts = [c.indexed_text() for c in chunks]

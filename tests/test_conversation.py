@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cited.embedding import Embedder
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store.chunk_store import open_store
 from ingest.sync import Ingestor
 from service.asking import Asking
 from service.callers import local_caller
@@ -92,7 +92,7 @@ def server_asking(served_corpus: Path, embedder: Embedder) -> Asking:
 
 
 def test_the_page_says_which_mode_answered() -> None:
-    from service.answering.answer_types import AskResponse
+    from service.answering.ask_schema import AskResponse
     from ui.render import answer_html
 
     citation = {

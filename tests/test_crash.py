@@ -2,7 +2,7 @@
 must end exactly as a clean run leaves it (no duplicate, orphan or missing chunk), and at the
 moment of the kill readers must see every document whole, in its old or its new version.
 
-The kill is the real signal, sent by the process to itself at a named step (cited/crashpoints.py),
+The kill is the real signal, sent by the process to itself at a named step (cited/operations/crashpoints.py),
 so each step is hit on purpose rather than by luck; one case also kills from outside at a moment
 chosen only by the ingest's own progress.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from cited.chunks import version_of
-from cited.embedding import Embedder
-from cited.lexical import open_lexical
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import ChunkStore, open_store
+from cited.store.chunk_store import ChunkStore, open_store
+from cited.store.chunks import version_of
+from cited.store.lexical import open_lexical
 from ingest.manifest import Manifest
 from ingest.sync import Ingestor
 from tests.conftest import ROOT

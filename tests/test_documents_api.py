@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cited.embedding import Embedder
-from cited.keys import KeyStore
+from cited.access.keys import KeyStore
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store.chunk_store import open_store
 from evals.live_server import LiveServer
 from ingest.sync import Ingestor
 from tests.conftest import CEO_DOC, CORPUS, HR_DOC

@@ -57,6 +57,7 @@ def test_the_config_refuses_unknown_metrics_and_out_of_range_thresholds(tmp_path
         load_config(bad)
 
 
+@pytest.mark.slow  # seconds on 2 cores: `make test` runs it, the quick loop does not
 def test_cited_eval_in_process_clears_the_thresholds_and_writes_its_reports(tmp_path: Path) -> None:
     run = invoke_cited("eval", "--reports", str(tmp_path), cwd=ROOT)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cited.chunks import Chunk, ScoredChunk
-from cited.embedding import Embedder
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.support import SupportParams
+from cited.store.chunks import Chunk, ScoredChunk
+from cited.text.support import SupportParams
 from evals.live_server import LiveServer
-from service.answering.generation import (
+from service.answering.model_prompt import (
     NOT_FOUND,
     REMOVED,
     parse_sentence,
@@ -59,6 +59,7 @@ def verifier(embedder: Embedder) -> Verifier:
 
 
 # Reading the reply
+@pytest.mark.local_llm
 def test_the_local_models_grammar_allows_only_markers_of_given_passages() -> None:
     from llama_cpp import LlamaGrammar
 
@@ -314,11 +315,11 @@ def test_generated_mode_without_a_model_answers_quoted_and_says_why(http: httpx.
 
 
 # The whole path with the real packaged model
-# One question: `make test` is at its 5-minute limit; `cited eval --llm local` runs the golden set.
+# One question: `cited eval --llm local` runs the golden set. `make test-llm` runs these.
 LOCAL_QUESTIONS = ["On what date did Alibaba form its emergency working group?"]
 
 
-@pytest.mark.slow
+@pytest.mark.local_llm
 def test_the_local_model_answers_only_with_sentences_its_citations_back(
     local_llm_server: LiveServer, verifier: Verifier
 ) -> None:
@@ -354,7 +355,7 @@ def test_the_local_model_answers_only_with_sentences_its_citations_back(
 
 
 def test_a_grammar_goes_to_an_openai_compatible_server_only_in_the_field_named_for_it() -> None:
-    from cited.language_model import OpenAIChat
+    from cited.models.language_model import OpenAIChat
 
     messages = prompt_messages(QUESTION, [scored(HR_PASSAGE)])
     with scripted_endpoint() as base_url:
@@ -435,7 +436,7 @@ def test_the_generate_bench_times_the_first_verified_sentence_against_the_model(
 ) -> None:
     """``cited bench generate`` end to end on one question. The scripted endpoint holds the rest of
     the reply back after the first sentence, so "before the model finished" has a known answer."""
-    from evals.generation_bench import measure
+    from evals.benchmarks.generation_bench import measure
     from evals.questions import Question
 
     with scripted_endpoint() as base_url:

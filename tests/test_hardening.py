@@ -15,10 +15,10 @@ from hypothesis.errors import Unsatisfiable
 from pydantic import ValidationError
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from cited.embedding import Embedder
-from cited.keys import KeyStore
+from cited.access.keys import KeyStore
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store.chunk_store import open_store
 from evals.live_server import LiveServer
 from ingest.sync import Ingestor
 from tests.conftest import CORPUS

@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.answering.hybrid import fuse, normalise
+from service.answering.fusion import fuse, normalise
 
 
 def test_normalise_maps_the_window_to_0_1_and_clips_below() -> None:

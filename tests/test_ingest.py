@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cited.chunks import PAYLOAD, Chunk, unpack
-from cited.embedding import Embedder
-from cited.search_filter import GROUP_FLAG, groups_of
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import ChunkStore, list_documents, open_store
-from evals import chunk_write_bench
+from cited.store.chunk_store import ChunkStore, list_documents, open_store
+from cited.store.chunks import PAYLOAD, Chunk, unpack
+from cited.store.search_filter import GROUP_FLAG, groups_of
+from evals.benchmarks import chunk_write_bench
 from ingest.loading import load
 from ingest.manifest import Manifest
 from ingest.sync import IngestError, Ingestor
@@ -281,6 +281,7 @@ def test_identical_files_are_indexed_once(ingestor: Ingestor, corpus: Path) -> N
     assert len(ingestor.store.documents()) == 2
 
 
+@pytest.mark.slow  # re-embeds every chunk: `make test` runs it, the quick loop does not
 def test_changing_chunk_settings_re_indexes_everything(
     make_settings: Callable[..., Settings], embedder: Embedder, corpus: Path
 ) -> None:
@@ -360,7 +361,7 @@ def test_a_dry_run_reports_every_change_and_writes_nothing(ingestor: Ingestor, c
 def test_ingest_cli_dry_run_and_a_store_held_by_a_server(tmp_path: Path, corpus: Path, backend: str) -> None:
     if backend != "embedded":
         pytest.skip("the serving lock only concerns the embedded store")
-    from cited.serving_lock import claim_for_serving
+    from cited.store.serving_lock import claim_for_serving
     from tests.conftest import invoke_cited, run_cited
 
     data = tmp_path / "cli-data"
@@ -403,6 +404,7 @@ def test_a_relative_data_folder_is_fixed_where_the_process_started(
     assert not (corpus / "data").exists()
 
 
+@pytest.mark.slow  # seconds on 2 cores: `make test` runs it, the quick loop does not
 def test_the_document_list_and_write_benches_run_on_a_kept_store(
     ingestor: Ingestor, corpus: Path, tmp_path: Path, backend: str
 ) -> None:

@@ -11,8 +11,8 @@ from typing import ClassVar
 
 import pytest
 
-from cited.embedding import Embedder
-from cited.text_features import names, negated, numbers
+from cited.models.embedding import Embedder
+from cited.text.features import names, negated, numbers
 from evals.gates import load_config
 from evals.judge import ChatJudge, Features, JudgeUnavailableError, OverlapJudge
 from evals.judge_fitting import cross_validated, fit, load_pairs, score_verdicts
@@ -63,6 +63,7 @@ def test_the_labelled_set_is_large_balanced_and_holds_hard_negatives() -> None:
     assert len({p.id for p in pairs}) == len(pairs)
 
 
+@pytest.mark.slow  # seconds on 2 cores: `make test` runs it, the quick loop does not
 def test_the_overlap_judge_reaches_its_recorded_accuracy_on_the_labelled_set(judge: OverlapJudge) -> None:
     pairs = load_pairs()
     score = score_verdicts(pairs, [judge.supports(p.claim, p.passages) for p in pairs])
@@ -93,7 +94,7 @@ def test_fit_finds_the_separating_threshold_and_cross_validation_holds_out_each_
 # this machine, which alone would break the suite's time budget. So these tests run a small HTTP
 # server on 127.0.0.1 that speaks the chat-completions protocol and answers from a script. They
 # check what ChatJudge sends and how it reads replies; the judge's accuracy with a real model is
-# measured separately (README, "Support judge").
+# measured separately (docs/evaluation.md, "Support judge").
 
 
 class _Endpoint(BaseHTTPRequestHandler):

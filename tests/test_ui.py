@@ -13,14 +13,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from cited.embedding import Embedder
+from cited.access.users import UserStore
+from cited.models.embedding import Embedder
 from cited.settings import Settings
-from cited.store import open_store
-from cited.users import UserStore
-from evals.browser import VIEWPORT, ChromiumMissingError, launch
+from cited.store.chunk_store import open_store
+from evals.benchmarks.browser import VIEWPORT, ChromiumMissingError, launch
 from evals.live_server import LiveServer
 from ingest.sync import Ingestor
-from service.answering.answer_types import AskResponse, Citation
+from service.answering.ask_schema import AskResponse, Citation
 from service.feedback import FeedbackStore
 from tests.conftest import CEO_DOC, CORPUS, HR_DOC, ROOT
 from tests.documents import BOARD_DOC, ingest_with_auth
@@ -401,6 +401,7 @@ def test_the_page_shows_each_generated_sentence_once_verified_while_the_model_wr
         context.close()
 
 
+@pytest.mark.local_llm
 def test_the_page_answers_with_the_local_model_and_says_which_mode_answered(
     browser: Browser, local_llm_server: LiveServer
 ) -> None:

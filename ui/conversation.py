@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from cited.refusals import RefusalError
-from service.answering.answer_types import AnswerSentence, AskRequest, AskResponse
-from service.answering.answers import EmptyIndexError, UnknownDocumentsError
+from cited.errors import CitedError
+from service.answering.answer_service import EmptyIndexError, UnknownDocumentsError
+from service.answering.ask_schema import AnswerSentence, AskRequest, AskResponse
 from service.asking import Asking
 from service.callers import Caller
 from service.feedback import Answered, citation_fields
@@ -141,7 +141,7 @@ def answering(
             f"You have asked too many questions in a short time (the limit is {exc.limit} per reader). "
             f"Please wait {exc.retry_after_s} s and ask again."
         )
-    except RefusalError as exc:  # e.g. the language model is down or too slow: its message names it
+    except CitedError as exc:  # e.g. the language model is down or too slow: its message names it
         turn.error = exc.message
     except Exception:
         log.exception("the page failed to answer %r", question)

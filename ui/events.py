@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from cited.users import UserStore
+from cited.access.users import UserStore
 from ingest.changes import CorpusChanges
 from service.asking import Asking
 from service.feedback import FeedbackError, FeedbackStore

@@ -17,8 +17,8 @@ from pathlib import Path
 import gradio as gr
 from fastapi import FastAPI
 
+from cited.access.users import UserStore
 from cited.settings import Settings
-from cited.users import UserStore
 from ingest.changes import CorpusChanges
 from service.asking import Asking
 from service.feedback import FeedbackStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from cited.users import UserStore
+from cited.access.users import UserStore
 from service.callers import Caller, local_caller
 
 

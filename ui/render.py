@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from service.answering.answer_types import AskResponse, Citation, DocumentInfo
+from service.answering.ask_schema import AskResponse, Citation, DocumentInfo
 from ui.conversation import Turn
 
 _MARKER = re.compile(r" \[(\d+)\](?= |$)")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ingest.changes import CorpusChangeError, CorpusChanges
+from cited.errors import CitedError
+from ingest.changes import CorpusChanges
 from ingest.formats import READABLE
 from ui.render import error_html, notice_html
 
@@ -27,7 +28,7 @@ def add_document(changes: CorpusChanges, path: str | None, groups: frozenset[str
     file = Path(path)
     try:
         change = changes.upload(file.name, file.read_bytes(), groups)
-    except CorpusChangeError as exc:
+    except CitedError as exc:
         return error_html(exc.message, NOT_ADDED)
     except Exception:
         log.exception("the page failed to add %s", file.name)

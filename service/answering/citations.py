@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cited.chunks import ScoredChunk
-from cited.sentences import BULLETS, SentenceSpan
-from service.answering.extractive import Candidate, extend_list
+from cited.store.chunks import ScoredChunk
+from cited.text.sentences import BULLETS, SentenceSpan
+from service.answering.selection import Candidate, extend_list
 
 _LIST_INTRO = re.compile(rf":\s*\n[\s{re.escape(BULLETS)}]*")
 _LIST_BREAK = re.compile(rf"\s*\n[\s{re.escape(BULLETS)}]*")

@@ -1,12 +1,12 @@
 """The learned answer step: every span of the retrieved passages that could be quoted is scored by
-the fitted model (``answer_model.py``) on the features of ``answer_features.py``; the best span
+the fitted model (``span_model.py``) on the features of ``span_features.py``; the best span
 answers when its probability clears the model's threshold, and spans nearly as probable join it.
 
 Headings are never quoted on their own: they are the context of the spans under them. The one
 exception is a list: "What are the three Cs?" is answered by the document's sibling numbered
 headings "1. Communication", "2. Connecting", "3. Commitment", quoted together. A question that
 asks for a number ("how many") is never answered by a span without one. Span vectors
-come from the store (pooled at ingest, ``cited/span_vectors.py``); only spans without one (past
+come from the store (pooled at ingest, ``cited/models/span_vectors.py``); only spans without one (past
 the encoder's window, or from a store written before span vectors) are embedded here.
 """
 
@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from cited import span_vectors
-from cited.chunks import Chunk, ScoredChunk
-from cited.sentences import SentenceSpan
-from cited.structure import TaggedSpan, passage_spans
-from cited.text_features import asked_count, expected_answer_type
-from service.answering.answer_features import FEATURES, CandidateSpan, feature_rows
-from service.answering.answer_model import AnswerModel
-from service.answering.extractive import DUPLICATE_COSINE, MIN_WORDS, Candidate, Selection
+from cited.models import span_vectors
+from cited.store.chunks import Chunk, ScoredChunk
+from cited.text.features import asked_count, expected_answer_type
+from cited.text.sentences import SentenceSpan
+from cited.text.structure import TaggedSpan, passage_spans
+from service.answering.selection import DUPLICATE_COSINE, MIN_WORDS, Candidate, Selection
+from service.answering.span_features import FEATURES, CandidateSpan, feature_rows
+from service.answering.span_model import AnswerModel
 
 
 class LearnedSelector:

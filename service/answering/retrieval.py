@@ -1,19 +1,19 @@
 """Finding the passages for a question.
 
 ``hybrid`` (the default) fuses BM25 with MiniLM vectors, and with multilingual-e5 vectors when
-multilingual retrieval is on (see ``service/answering/hybrid.py``); ``dense`` and ``bm25`` use one retriever
+multilingual retrieval is on (see ``service/answering/fusion.py``); ``dense`` and ``bm25`` use one retriever
 alone, for comparison. Measured on SciFact with ``cited bench retrieval``.
 
-Every search has a filter (``cited/search_filter.py``): the caller's ``groups`` (None when auth is off:
+Every search has a filter (``cited/store/search_filter.py``): the caller's ``groups`` (None when auth is off:
 everything is readable) and, optionally, the ``documents`` the reader chose (None: all they may
 read). It goes into the Chroma query and the BM25 mask, so a passage outside it is never scored,
 fetched or returned.
 
-Every search is a consistent read of the store (``cited/store.py``): versions the state record
+Every search is a consistent read of the store (``cited/store/chunk_store.py``): versions the state record
 hides are dropped, and a search that overlapped a write of that record is done again, so a
 document is seen in its old or its new version, never half of one or both. When the store's
 generation moves (an ingest here, or in another process against the same Chroma server), the BM25
-index is refreshed from the store in the background (``cited/lexical_freshness.py``); until then,
+index is refreshed from the store in the background (``cited/store/lexical_freshness.py``); until then,
 the old one answers, with hidden and deleted chunks dropped.
 """
 
@@ -28,14 +28,14 @@ from typing import TypeVar
 
 import numpy as np
 
-from cited.chunks import ScoredChunk
-from cited.embedding import Embedder, MultilingualEmbedder
-from cited.lexical_freshness import LexicalFreshness
-from cited.search_filter import EVERYTHING, SearchFilter
+from cited.models.embedding import Embedder, MultilingualEmbedder
 from cited.settings import Settings
-from cited.store import ChunkStore
-from cited.store_state import StoreState
-from service.answering.hybrid import fuse
+from cited.store.chunk_store import ChunkStore
+from cited.store.chunks import ScoredChunk
+from cited.store.lexical_freshness import LexicalFreshness
+from cited.store.search_filter import EVERYTHING, SearchFilter
+from cited.store.state import StoreState
+from service.answering.fusion import fuse
 
 log = logging.getLogger("cited")
 T = TypeVar("T")

@@ -10,7 +10,7 @@ it is withheld):
 3. every name (capitalised word after the first, month names included) occurs in them;
 4. it is negated exactly when the closest cited sentences are (each sentence nearly as close as the
    closest counts, stricter than the eval's judge: withholding comes first here);
-5. its support score (``cited/support.py``: word coverage and MiniLM similarity) reaches the
+5. its support score (``cited/text/support.py``: word coverage and MiniLM similarity) reaches the
    threshold chosen by ``cited eval verifier`` on labelled pairs.
 
 The evidence is the passages as the model saw them (``generation.shown_text``): an instruction-like
@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from cited.chunks import ScoredChunk
-from cited.sentences import split_sentences
-from cited.support import Embed, SupportParams, support_features
-from cited.text_features import names, numbers, words_for_names
-from service.answering.generation import GeneratedSentence, cut_off, reads_as_instruction, shown_text
+from cited.store.chunks import ScoredChunk
+from cited.text.features import names, numbers, words_for_names
+from cited.text.sentences import split_sentences
+from cited.text.support import Embed, SupportParams, support_features
+from service.answering.model_prompt import GeneratedSentence, cut_off, reads_as_instruction, shown_text
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.answering.answer_types import AskRequest, AskResponse
+from service.answering.ask_schema import AskRequest, AskResponse
 from service.asking import Asking
 from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller

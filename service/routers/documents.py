@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Path, UploadFile, status
 
 from ingest.changes import CorpusChanges
 from ingest.formats import READABLE
-from service.answering.answer_types import DOCUMENT_ID_PATTERN
+from service.answering.ask_schema import DOCUMENT_ID_PATTERN
 from service.asking import Asking
 from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller

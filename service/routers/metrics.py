@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from cited.metrics import CONTENT_TYPE
+from cited.operations.metrics import CONTENT_TYPE
 from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller
 from service.components import Components

@@ -21,8 +21,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from cited.refusals import RefusalError
-from service.answering.answer_types import (
+from cited.errors import CitedError, InvalidInputError
+from service.answering.answer_service import AnswerEvent
+from service.answering.ask_schema import (
     MAX_QUESTION_CHARS,
     AnswerSentence,
     AskRequest,
@@ -30,11 +31,11 @@ from service.answering.answer_types import (
     Citation,
     WithheldSentence,
 )
-from service.answering.answers import AnswerEvent
 from service.asking import Asking
 from service.auth import CALLER_RESPONSES, require
 from service.callers import Caller
 from service.dependencies import get_asking
+from service.errors import status_of
 from service.streaming import streamed
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -142,10 +143,10 @@ _CHAT_ERRORS = _openai_errors(
 )
 
 
-class NoQuestionError(RefusalError):
+class NoQuestionError(InvalidInputError):
     def __init__(self, problem: str) -> None:
         super().__init__(
-            422, "invalid_request", f"messages: {problem}", fields=[{"field": "messages", "problem": problem}]
+            "invalid_request", f"messages: {problem}", fields=[{"field": "messages", "problem": problem}]
         )
 
 
@@ -245,8 +246,8 @@ async def chat_completions(
         extra = {"citations": [c.model_dump() for c in event.citations], "cited": final.cited.model_dump()}
         return chunk({"content": content}, "stop", **extra) + b"data: [DONE]\n\n"
 
-    def on_error(error: RefusalError) -> bytes:
-        body = {"error": {"message": error.message, "type": error.code, "code": error.status}}
+    def on_error(error: CitedError) -> bytes:
+        body = {"error": {"message": error.message, "type": error.code, "code": status_of(error)}}
         return f"data: {json.dumps(body)}\n\n".encode()
 
     return await streamed(http, answer, encode, on_error)

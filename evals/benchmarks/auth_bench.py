@@ -1,0 +1,103 @@
+"""`cited bench auth`: what access control costs a question, on a kept store at full size.
+
+Three servers in this process over the same store (``cited bench ingest --keep``), each a real
+uvicorn on loopback: auth off; auth on, as shipped (dense search over-fetches unfiltered and keeps
+what the caller's groups may read); and auth on with ``CITED_GROUP_OVERFETCH=0`` (the Chroma
+``where`` on group flags that Cited used before). Every question goes to all three, in an order that
+rotates question by question, so the machine's drift touches each alike. The key reads every
+document (the default group), the case where the filter has the most chunks to check.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from cited.access.keys import KeyStore
+from cited.models.embedding import configured_embedder
+from cited.settings import Settings
+from evals.live_server import LiveServer
+from evals.metrics import percentile
+from evals.report_files import machine, write_report
+
+UNLIMITED = "1000000/minute"  # questions are sent back to back: this measures answering, not the limiter
+
+
+def measure(store: Settings, questions: list[str], reports: Path) -> dict[str, object]:
+    load_before = os.getloadavg()
+    base = store.model_copy(update={"rate_limit": UNLIMITED, "ui": False})
+    key = KeyStore(base.keys_path).add("bench-auth", list(base.default_groups), ["ask"])[1]
+    configs = {
+        "auth off": (base, {}),
+        "auth on (over-fetch, shipped)": (
+            base.model_copy(update={"auth": True}),
+            {"Authorization": f"Bearer {key}"},
+        ),
+        "auth on (Chroma where, before)": (
+            base.model_copy(update={"auth": True, "group_overfetch": 0}),
+            {"Authorization": f"Bearer {key}"},
+        ),
+    }
+    embedder = configured_embedder(base)
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    retrieve: dict[str, list[float]] = {name: [] for name in configs}
+    with ExitStack() as stack:
+        clients = {}
+        for name, (settings, headers) in configs.items():
+            server = stack.enter_context(LiveServer(settings, embedder=embedder))
+            client = stack.enter_context(server.client())
+            client.headers.update(headers)
+            client.post("/ask", json={"question": questions[0]}).raise_for_status()  # warm
+            clients[name] = client
+        names = list(configs)
+        for number, question in enumerate(questions):
+            for name in names[number % 3 :] + names[: number % 3]:
+                started = time.perf_counter()
+                response = clients[name].post("/ask", json={"question": question})
+                times[name].append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+                retrieve[name].append(float(response.json()["timings_ms"].get("retrieve", 0.0)))
+    off = statistics.median(times["auth off"])
+    result: dict[str, object] = {
+        "command": "cited bench auth",
+        "store": str(
+            store.data_dir if store.chroma_host is None else f"{store.chroma_host}:{store.chroma_port}"
+        ),
+        "questions": len(questions),
+        "configs": {
+            name: {
+                "median_ms": round(statistics.median(values), 1),
+                "p95_ms": round(percentile(values, 95), 1),
+                "retrieve_median_ms": round(statistics.median(retrieve[name]), 1),
+                "ratio_to_off": round(statistics.median(values) / off, 3),
+            }
+            for name, values in times.items()
+        },
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        **machine(),
+    }
+    lines = [
+        "# What auth costs a question",
+        "",
+        f"`cited bench auth` on `{result['store']}`: {len(questions)} questions, each to all three servers "
+        "(rotating order), POST /ask over loopback HTTP, extractive answers; the key reads every document.",
+        "",
+        "| server | median ms | p95 ms | retrieval median ms | median ÷ auth off |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in result["configs"].items():  # type: ignore[attr-defined]
+        lines.append(
+            f"| {name} | {row['median_ms']} | {row['p95_ms']} | {row['retrieve_median_ms']} "
+            f"| {row['ratio_to_off']} |"
+        )
+    lines += [
+        "",
+        f"Load average before {result['load_average_before']}, after {result['load_average_after']}; "
+        f"{result['cpus']} CPUs; Python {result['python']}.",
+    ]
+    write_report(reports, "auth-bench", result, lines)
+    return result

@@ -1,0 +1,308 @@
+"""The answer service: question in, extractive answer with citations out.
+
+Both the HTTP router and the Gradio page reach :meth:`AnswerService.ask` through
+``service/asking.py``, so the page shows exactly what the API returns, under the same limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator
+
+import numpy as np
+
+from cited.errors import InvalidInputError, NotReadyError
+from cited.models.embedding import Embedder, MultilingualEmbedder, configured_embedder
+from cited.models.language_model import ChatModel, make_chat_model
+from cited.settings import Settings
+from cited.store.chunk_store import ChunkStore, open_store
+from cited.store.chunks import Chunk
+from cited.store.lexical_freshness import LexicalFreshness
+from cited.text.support import SupportParams
+from service.answering.ask_schema import (
+    AnswerSentence,
+    AskRequest,
+    AskResponse,
+    Citation,
+    DocumentInfo,
+    Passage,
+    RetrievedPassage,
+    WithheldSentence,
+)
+from service.answering.citations import cite
+from service.answering.formula_selection import FormulaSelector
+from service.answering.learned_selection import LearnedSelector
+from service.answering.retrieval import Retrieval, Retriever
+from service.answering.selection import Selection
+from service.answering.span_model import shipped_model
+from service.answering.verification import Verifier
+from service.answering.verified_generation import VerifiedAnswer, generate
+
+log = logging.getLogger("cited")
+
+NOT_ANSWERED = "The documents do not answer this question."
+NO_LANGUAGE_MODEL = (
+    "A generated answer was asked for, but this server has no language model (CITED_LLM=none); "
+    "the answer is quoted from the passages. Start Cited with CITED_LLM=local or CITED_LLM=openai."
+)
+
+NOT_ASKED = (
+    "The passages do not answer this question, so the language model was not asked "
+    "(CITED_LLM_ABSTAIN=step: generated answers abstain as quoted ones do)."
+)
+
+
+class UnknownDocumentsError(InvalidInputError):
+    """The reader asked to search documents that are not indexed, or not theirs to read."""
+
+    def __init__(self, unknown: list[str]) -> None:
+        problem = (
+            f"unknown document id{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: use ids that "
+            "GET /documents lists (a document deleted or replaced since has a new id, or none)"
+        )
+        super().__init__(
+            "unknown_documents",
+            f"documents: {problem}",
+            fields=[{"field": "documents", "problem": problem}],
+        )
+        self.unknown = unknown
+
+
+# What ``AnswerService.answer_events`` yields: the retrieved passages first, then each verified
+# generated sentence (shown or withheld), then the response.
+AnswerEvent = list[RetrievedPassage] | AnswerSentence | WithheldSentence | AskResponse
+
+
+class EmptyIndexError(NotReadyError):
+    """No document is indexed yet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "index_empty", "The index is empty: run `cited ingest` (or `make run`) to index the corpus first."
+        )
+
+
+class AnswerService:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: ChunkStore,
+        retriever: Retriever,
+        chat_model: ChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.retriever = retriever
+        self.chat_model = chat_model  # None: quoted answers only (CITED_LLM=none)
+        self.verifier = Verifier(
+            embedder.embed_cached, SupportParams(settings.verify_weight, settings.verify_threshold)
+        )
+        self.formula = FormulaSelector(
+            embedder.embed_cached, settings.max_answer_sentences, settings.abstain_threshold
+        )
+        self._learned: LearnedSelector | None = None
+        if settings.answer_step == "learned":
+            shipped_model()  # a missing or stale model file stops the start, not a question
+
+    @property
+    def learned(self) -> LearnedSelector:
+        if self._learned is None:
+            lexical = self.retriever.lexical
+            self._learned = LearnedSelector(
+                shipped_model,
+                self.embedder.embed_cached,
+                lambda terms: lexical.index.idf(terms),
+                lambda: len(lexical.index),
+                self.settings.max_answer_sentences,
+                self.embedder.dimension,
+                self.version_chunks,
+            )
+        return self._learned
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, embedder: Embedder | None = None, chat_model: ChatModel | None = None
+    ) -> AnswerService:
+        """The service over the store the settings name; ``embedder`` may be one already loaded
+        (it must be the build ``settings.embedder`` names); ``chat_model`` defaults to the backend
+        ``CITED_LLM`` names."""
+        embedder = embedder or configured_embedder(settings)
+        store = open_store(settings)
+        lexical = LexicalFreshness(settings, store)
+        if lexical.catch_up():
+            log.info("rebuilt the BM25 index from the store (%d chunks)", len(lexical.index))
+        multilingual = None
+        if settings.multilingual:
+            if store.multilingual_count() >= store.count():
+                multilingual = MultilingualEmbedder()
+            else:
+                log.warning(
+                    "multilingual retrieval is on but %d of %d chunks have no e5 vector: run "
+                    "`cited ingest` to add them; searching without e5 until then",
+                    store.count() - store.multilingual_count(),
+                    store.count(),
+                )
+        retriever = Retriever(settings, embedder, store, lexical, multilingual)
+        return cls(settings, embedder, store, retriever, chat_model or make_chat_model(settings))
+
+    def warm_up(self) -> None:
+        """Load the models and run them once, before the first request instead of in it."""
+        self.embedder.embed_query("warm up")
+        self.embedder.warm_up()
+        if self.retriever.multilingual is not None:
+            self.retriever.multilingual.embed_query("warm up")
+        warm_up = getattr(self.chat_model, "warm_up", None)
+        if warm_up is not None:
+            warm_up()  # the local model loads here, not in the first question
+
+    def version_chunks(self, version: str) -> list[Chunk]:
+        """Every chunk of one document version (the reader could already read one of them)."""
+        return list(self.store.fetch(self.store.version_chunks([version])).values())
+
+    def documents(self, groups: frozenset[str] | None = None) -> list[DocumentInfo]:
+        """The documents readable by ``groups`` (every one when None: auth off)."""
+        return [DocumentInfo(**vars(d)) for d in self.store.documents(groups)]
+
+    def query_vector(self, question: str, retrieval: Retrieval) -> np.ndarray:
+        if retrieval.query_vector is not None:
+            return retrieval.query_vector
+        return self.embedder.embed_query(question)  # BM25 alone made no question vector
+
+    def select(self, question: str, retrieval: Retrieval, step: str | None = None) -> Selection:
+        """The spans of the retrieved passages that best answer ``question``, and whether they do,
+        by ``step`` (the settings' answer step when None)."""
+        vector = self.query_vector(question, retrieval)
+        if (step or self.settings.answer_step) == "formula":
+            return self.formula.select(question, vector, retrieval.passages)
+        return self.learned.select(question, vector, retrieval.passages)
+
+    def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:
+        """Answer from the documents readable by ``groups`` (every one when None: auth off)."""
+        for event in self.answer_events(request, groups):
+            if isinstance(event, AskResponse):
+                return event
+        raise AssertionError("answer_events ends with the response")
+
+    def notice(
+        self, request: AskRequest, mode: str, generated: VerifiedAnswer | None, abstained: bool
+    ) -> str | None:
+        """Why a quoted answer (or an abstention) stands where a generated one was asked for."""
+        if generated is not None:
+            return withheld_notice(generated, abstained)
+        if mode == "generated":  # the answer step abstained, so the model was not asked
+            return NOT_ASKED
+        return NO_LANGUAGE_MODEL if request.mode == "generated" else None
+
+    def mode(self, request: AskRequest) -> str:
+        """Generated when asked for (or by default) and a language model is configured; quoted
+        otherwise: a client asking for generated from a server without a model still gets an answer,
+        and ``notice`` says why it is quoted."""
+        if self.chat_model is None:
+            return "quoted"
+        return request.mode or "generated"
+
+    def answer_events(
+        self, request: AskRequest, groups: frozenset[str] | None = None
+    ) -> Generator[AnswerEvent, None, None]:
+        """The answer as it is made: the retrieved passages (numbered as the model sees them), each
+        generated sentence once verified (shown or withheld), then the response. Closing the
+        iterator stops a generation in progress."""
+        started = time.perf_counter()
+        mode = self.mode(request)
+        if self.store.count() == 0:
+            raise EmptyIndexError()
+        timings: dict[str, float] = {}
+        documents = None
+        if request.documents is not None:
+            documents = frozenset(request.documents)
+            readable = self.store.readable_documents(documents, groups)
+            if unknown := sorted(documents - readable):
+                raise UnknownDocumentsError(unknown)
+
+        def lap(name: str, since: float) -> float:
+            now = time.perf_counter()
+            timings[name] = round((now - since) * 1000, 2)
+            return now
+
+        retrieval = self.retriever.retrieve(
+            request.question, request.top_k or self.settings.top_k, groups, documents
+        )
+        timings.update(retrieval.timings_ms)
+        retrieved = [
+            RetrievedPassage(rank=rank, **Passage.fields_of(p))
+            for rank, p in enumerate(retrieval.passages, 1)
+        ]
+        yield retrieved
+        generated: VerifiedAnswer | None = None
+        selection: Selection | None = None
+        if mode == "generated" and retrieval.passages and self.settings.llm_abstain == "step":
+            t = time.perf_counter()
+            selection = self.select(request.question, retrieval)
+            lap("select", t)
+        if mode == "generated" and retrieval.passages and (selection is None or selection.answered):
+            assert self.chat_model is not None
+            t = time.perf_counter()
+            generated = VerifiedAnswer(retrieval.passages)
+            for event in generate(
+                self.chat_model, self.verifier, request.question, retrieval.passages,
+                self.settings.llm_max_tokens, generated,
+            ):  # fmt: skip
+                if isinstance(event, AnswerSentence) and "first_sentence" not in timings:
+                    timings["first_sentence"] = round((time.perf_counter() - started) * 1000, 2)
+                yield event
+            lap("generate", t)
+            # Since the request began, as first_sentence is: a first sentence before this one
+            # reached the reader while the model was still writing.
+            timings["generation_done"] = round((time.perf_counter() - started) * 1000, 2)
+            if generated.sentences:
+                lap("total", started)
+                yield AskResponse(
+                    answer=generated.answer,
+                    abstained=False,
+                    citations=generated.citations(),
+                    timings_ms=timings,
+                    retrieved=retrieved if request.include_retrieved else None,
+                    mode="generated",
+                    sentences=generated.sentences,
+                    unsupported=generated.withheld,
+                    model=self.chat_model.name,
+                )
+                return
+        if selection is None:
+            t = time.perf_counter()
+            selection = self.select(request.question, retrieval)
+            lap("select", t)
+        abstained = not selection.answered
+        cited = cite([] if abstained else selection.chosen)
+        lap("total", started)
+        yield AskResponse(
+            answer=NOT_ANSWERED if abstained else cited.answer,
+            abstained=abstained,
+            citations=[
+                Citation(id=c.id, quote=c.quote, **Passage.fields_of(c.passage)) for c in cited.citations
+            ],
+            timings_ms=timings,
+            retrieved=retrieved if request.include_retrieved else None,
+            unsupported=generated.withheld if generated else [],
+            notice=self.notice(request, mode, generated, abstained),
+            model=self.chat_model.name if generated and self.chat_model else None,
+        )
+
+
+def withheld_notice(generated: VerifiedAnswer, abstained: bool) -> str:
+    """Why a generated answer asked for is not the one shown."""
+    then = (
+        "No quoted answer was found either." if abstained else "The answer below is quoted from the passages."
+    )
+    if generated.withheld:
+        count = len(generated.withheld)
+        return (
+            f"The generated answer was withheld: none of its {count} sentence{'s' if count > 1 else ''} "
+            f"is backed by the passage{'s' if count > 1 else ''} it cites (see `unsupported`). {then}"
+        )
+    if generated.refused:
+        return f"The language model found no answer in the passages. {then}"
+    return f"The language model wrote no answer. {then}"
