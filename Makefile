@@ -6,7 +6,9 @@ PIP    := $(BIN)/pip --disable-pip-version-check --quiet
 # uv installs the locked versions (constraints.txt) in parallel: the full install took minutes through
 # pip's resolver on a fresh machine (docs/measurements.md, "Fresh machine").
 UV_VERSION := 0.13.9
-UV     := $(BIN)/uv pip install --quiet --python $(BIN)/python
+# Copies, not uv's default hard links into its cache: NLTK refuses to open a data file with more than
+# one link (llama-index's bundled Punkt tables), so a hard-linked install fails every chunking test.
+UV     := $(BIN)/uv pip install --quiet --link-mode=copy --python $(BIN)/python
 # pytest-xdist: one worker per core, each taking whole test files, so a module's fixtures stay in one
 # process. The suite waits on browsers, servers and subprocesses often enough that two workers on two
 # cores finish it in about 3:40 against 4:30 for one (docs/measurements.md).
