@@ -11,7 +11,7 @@ import typer
 from cited.settings import get_settings
 from cli.errors import CommandError
 from cli.options import ReportDirOption
-from evals.benchmarks.inputs import kept_store, known_names, new_folder, require_beir
+from evals.inputs import kept_store, known_names, new_folder, require_beir
 
 bench = typer.Typer(
     help="Benchmarks; reports go under --report-dir (default: <data dir>/reports).", no_args_is_help=True
@@ -231,23 +231,11 @@ def bench_answers(
     """The learned answer step (out of sample) against the earlier formula, always answering and
     always abstaining, on SQuAD 2.0 questions with and without answers: per answer type, gold
     answers quoted, abstentions, overall, latency."""
-    from evals.answers_bench import SYSTEMS, run
-    from evals.questions import GOLDEN_QUESTIONS, load
-    from evals.squad import SquadDatasetError, load_questions
+    from evals.answers_bench import SYSTEMS, chosen_questions, fitting_questions, run
 
-    try:
-        questions = load_questions(dataset)
-    except SquadDatasetError as exc:
-        raise CommandError(str(exc)) from exc
-    known_names(article or [], sorted({q.article for q in questions}), "article")
-    chosen = [q for q in questions if not article or q.article in article][:max_questions]
-    if dev_questions.resolve() == GOLDEN_QUESTIONS.resolve():
-        raise CommandError("the golden set only reports; fit on evals/data/dev_questions.jsonl")
-    if not dev_questions.is_file() or not corpus.is_dir():
-        raise CommandError(
-            f"need --dev-questions (a JSONL file) and --corpus (a folder): {dev_questions}, {corpus}"
-        )
-    result = run(dataset, chosen, reports, get_settings(), corpus, load(dev_questions), ingest_runs)
+    chosen = chosen_questions(dataset, article or [], max_questions)
+    fitted_on = fitting_questions(dev_questions, corpus)
+    result = run(dataset, chosen, reports, get_settings(), corpus, fitted_on, ingest_runs)
     systems = result["systems"]
     assert isinstance(systems, dict)
     for system in SYSTEMS:

@@ -13,13 +13,18 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from cited.errors import InvalidInputError
+
 SQUAD2 = Path("../shared/benchmarks/squad2-dev")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
-class SquadDatasetError(Exception):
+class SquadDatasetError(InvalidInputError):
     """The folder is not a SQuAD 2.0 slice as ``squad2-dev/README.md`` describes it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("not_a_squad_slice", message)
 
 
 @dataclass(frozen=True)

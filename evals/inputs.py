@@ -1,4 +1,4 @@
-"""What a benchmark checks of its inputs before it spends minutes on them: each refusal names the
+"""What a benchmark or eval checks of its inputs before it spends minutes on them: each refusal names the
 input and how to fix it (the command line turns it into exit code 2)."""
 
 from __future__ import annotations
