@@ -3,7 +3,7 @@ a person reads), with the machine it ran on, into a folder outside the checkout 
 
 Every command that writes a report takes ``--report-dir``; without it the report goes to
 ``<data dir>/reports`` (``CITED_DATA_DIR``), so a run never dirties the checkout. The reference
-reports under ``reports/`` are written there on purpose (``docs/measurements.md`` names each
+reports under ``reports/`` are written there on purpose (``docs/reports.md`` names each
 with its command).
 """
 
@@ -14,13 +14,6 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from cited.settings import Settings
-
-
-def default_report_dir(settings: Settings) -> Path:
-    """Where a run's report goes when no ``--report-dir`` is given: under the data directory."""
-    return settings.data_dir / "reports"
 
 
 def machine() -> dict[str, object]:

@@ -77,7 +77,6 @@ def measure(store: Settings, questions: list[str], reports: Path) -> dict[str, o
             for name, values in times.items()
         },
         "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         **machine(),
     }
     lines = [

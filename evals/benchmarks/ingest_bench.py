@@ -227,7 +227,6 @@ def run(
         "builds": results,
         "peer": peer_result,
         "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         **machine(),
     }
     if peer_result is not None:

@@ -154,7 +154,6 @@ def run(
         "systems": [asdict(r) for r in results],
         "latency_ratio_default_vs_peer": round(results[0].median_ms / results[-1].median_ms, 2),
         "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         **machine(),
         "tuning": tuning,
     }
