@@ -231,7 +231,8 @@ def bench_answers(
     """The learned answer step (out of sample) against the earlier formula, always answering and
     always abstaining, on SQuAD 2.0 questions with and without answers: per answer type, gold
     answers quoted, abstentions, overall, latency."""
-    from evals.answers_bench import SYSTEMS, chosen_questions, fitting_questions, run
+    from evals.answer_training import fitting_questions
+    from evals.answers_bench import SYSTEMS, chosen_questions, run
 
     chosen = chosen_questions(dataset, article or [], max_questions)
     fitted_on = fitting_questions(dev_questions, corpus)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from cli.errors import CommandError
 from cli.options import ReportDirOption, get_settings
 
 train = typer.Typer(help="Fit the models Cited ships (never on the golden set).", no_args_is_help=True)
@@ -29,24 +28,13 @@ def train_answers(
     cross-validation grouped by article or document. Writes the model, and answer-model.md under
     --report-dir."""
     from evals.answer_model_report import write_report
-    from evals.answer_training import collect, fit
-    from evals.questions import GOLDEN_QUESTIONS, load
-    from evals.squad import SquadDatasetError, load_questions
+    from evals.answer_training import collect, fit, fitting_questions
+    from evals.squad import load_questions
     from service.answering.span_model import MODEL_PATH
 
-    if questions.resolve() == GOLDEN_QUESTIONS.resolve():
-        raise CommandError("the golden set only reports; fit on evals/data/dev_questions.jsonl")
-    if not questions.is_file():
-        raise CommandError(f"{questions} is not a file; pass --questions evals/data/dev_questions.jsonl")
-    if not corpus.is_dir():
-        raise CommandError(
-            f"{corpus} is not a folder; pass --corpus with the documents the questions are about"
-        )
-    try:
-        squad = load_questions(dataset)
-    except SquadDatasetError as exc:
-        raise CommandError(str(exc)) from exc
-    asked = collect(get_settings(), dataset, squad, corpus, load(questions))
+    # Refusals are domain errors: the `cited` group stops the command with their message and exit code.
+    fitted_on = fitting_questions(questions, corpus)
+    asked = collect(get_settings(), dataset, load_questions(dataset), corpus, fitted_on)
     model = fit(asked)
     model.save(out or MODEL_PATH)
     report = write_report(model, reports)

@@ -27,11 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cited.errors import InvalidInputError
 from cited.models.embedding import configured_embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
 from cited.text.features import expected_answer_type
-from evals.questions import Question
+from evals.questions import GOLDEN_QUESTIONS, Question, load
 from evals.squad import SquadQuestion, contains_answer
 from ingest.loading import FileSource
 from ingest.sync import Ingestor
@@ -70,6 +71,25 @@ class AskedQuestion:
     span_passages: np.ndarray  # each candidate's passage, as an index into ``passages``
     select_ms: float  # retrieval + the learned step's features, with no sentence vector cached
     formula_ms: float | None  # retrieval + the formula step, with no sentence vector cached
+
+
+def fitting_questions(questions: Path, corpus: Path) -> list[Question]:
+    """The dev questions a model is fitted on, with the folder of documents they are about: never the
+    golden set, which only reports."""
+    if questions.resolve() == GOLDEN_QUESTIONS.resolve():
+        raise InvalidInputError(
+            "golden_set", "the golden set only reports; fit on evals/data/dev_questions.jsonl"
+        )
+    if not questions.is_file():
+        raise InvalidInputError(
+            "missing_input",
+            f"{questions} is not a file; give the dev questions (evals/data/dev_questions.jsonl)",
+        )
+    if not corpus.is_dir():
+        raise InvalidInputError(
+            "missing_input", f"{corpus} is not a folder; give the documents the questions are about"
+        )
+    return load(questions)
 
 
 def holds(text: str, gold: tuple[str, ...], source: str) -> bool:

@@ -29,14 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cited.errors import InvalidInputError
 from cited.settings import Settings
 from cited.text.features import expected_answer_type
 from evals.answer_training import AskedQuestion, ask_dev, ask_squad, fit, holds, ingest_into, predict, quoted
 from evals.ingest_overhead import span_vector_overhead
 from evals.inputs import known_names
 from evals.metrics import percentile
-from evals.questions import GOLDEN_QUESTIONS, Question, load
+from evals.questions import Question
 from evals.report_files import write_report
 from evals.squad import SquadQuestion, contains_answer, load_questions
 
@@ -120,20 +119,6 @@ def chosen_questions(
     questions = load_questions(dataset)
     known_names(articles, sorted({q.article for q in questions}), "article")
     return [q for q in questions if not articles or q.article in articles][:max_questions]
-
-
-def fitting_questions(dev_questions: Path, corpus: Path) -> list[Question]:
-    """The dev questions the out-of-sample models also fit on: never the golden set, which only reports."""
-    if dev_questions.resolve() == GOLDEN_QUESTIONS.resolve():
-        raise InvalidInputError(
-            "golden_set", "the golden set only reports; fit on evals/data/dev_questions.jsonl"
-        )
-    if not dev_questions.is_file() or not corpus.is_dir():
-        raise InvalidInputError(
-            "missing_input",
-            f"need --dev-questions (a JSONL file) and --corpus (a folder): {dev_questions}, {corpus}",
-        )
-    return load(dev_questions)
 
 
 def run(
