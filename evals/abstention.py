@@ -7,7 +7,7 @@ it. The chosen threshold maximises balanced accuracy: the mean of (share of answ
 the two neighbouring observed scores. Leave-one-out accuracy (each question judged by a threshold
 chosen without it) estimates how well the choice carries to new questions.
 
-Run: ``cited calibrate`` (writes reports/abstention-calibration.{json,md}).
+Run: ``cited calibrate`` (writes abstention-calibration.{json,md} under --report-dir).
 """
 
 from __future__ import annotations

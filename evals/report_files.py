@@ -16,13 +16,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
-def machine() -> dict[str, object]:
-    """What a figure depends on besides Cited: cores, Python, and how busy the machine is now."""
-    return {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-    }
+def machine(load_before: Sequence[float] | None = None) -> dict[str, object]:
+    """What a figure depends on besides Cited: cores, Python, and how busy the machine was before the
+    run (``os.getloadavg()`` taken then, when given) and is now."""
+    block: dict[str, object] = {}
+    if load_before is not None:
+        block["load_average_before"] = [round(x, 2) for x in load_before]
+    block["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return block | {"cpus": os.cpu_count(), "python": platform.python_version()}
+
+
+def machine_line(result: Mapping[str, object]) -> str:
+    """The Markdown line that says what :func:`machine` recorded."""
+    before = f"before {result['load_average_before']}, " if "load_average_before" in result else ""
+    return (
+        f"Load average (1/5/15 min) {before}after {result['load_average_after']}; "
+        f"{result['cpus']} CPUs; Python {result['python']}."
+    )
 
 
 def write_report(

@@ -1,12 +1,11 @@
 """Latency of POST /ask over real HTTP, question by question, against a freshly ingested corpus.
 
-Run: ``cited bench ask`` (``make bench``); writes reports/ask-latency.{json,md}.
+Run: ``cited bench ask`` (``make bench``); writes ask-latency.{json,md} under --report-dir.
 """
 
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from cited.settings import Settings
 from evals.live_server import LiveServer
 from evals.metrics import percentile
 from evals.questions import Question
-from evals.report_files import write_report
+from evals.report_files import machine, machine_line, write_report
 
 
 def measure(settings: Settings, questions: list[Question], rounds: int, reports: Path) -> dict[str, object]:
@@ -47,10 +46,7 @@ def measure(settings: Settings, questions: list[Question], rounds: int, reports:
             "max": round(max(wall), 1),
         },
         "server_step_median_ms": {k: round(statistics.median(v), 1) for k, v in steps.items()},
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
+        **machine(load_before),
     }
     http = result["http_ms"]
     assert isinstance(http, dict)
@@ -66,7 +62,6 @@ def measure(settings: Settings, questions: list[Question], rounds: int, reports:
         f"- first request after start: {result['first_request_ms']} ms\n"
         f"- median {http['median']} ms, p95 {http['p95']} ms, max {http['max']} ms\n"
         f"- server-side step medians: {result['server_step_median_ms']}\n"
-        f"- load average before/after: {result['load_average_before']} / {result['load_average_after']}"
-        f" on {result['cpu_count']} CPUs\n",
+        f"- {machine_line(result)}\n",
     )
     return result

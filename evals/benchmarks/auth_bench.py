@@ -21,7 +21,7 @@ from cited.models.embedding import configured_embedder
 from cited.settings import Settings
 from evals.live_server import LiveServer
 from evals.metrics import percentile
-from evals.report_files import machine, write_report
+from evals.report_files import machine, machine_line, write_report
 
 UNLIMITED = "1000000/minute"  # questions are sent back to back: this measures answering, not the limiter
 
@@ -76,8 +76,7 @@ def measure(store: Settings, questions: list[str], reports: Path) -> dict[str, o
             }
             for name, values in times.items()
         },
-        "load_average_before": [round(x, 2) for x in load_before],
-        **machine(),
+        **machine(load_before),
     }
     lines = [
         "# What auth costs a question",
@@ -95,8 +94,7 @@ def measure(store: Settings, questions: list[str], reports: Path) -> dict[str, o
         )
     lines += [
         "",
-        f"Load average before {result['load_average_before']}, after {result['load_average_after']}; "
-        f"{result['cpus']} CPUs; Python {result['python']}.",
+        machine_line(result),
     ]
     write_report(reports, "auth-bench", result, lines)
     return result

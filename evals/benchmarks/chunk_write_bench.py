@@ -25,7 +25,7 @@ from typing import Any
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
 from cited.store.chunks import Chunk, unpack
-from evals.report_files import machine, write_report
+from evals.report_files import machine, machine_line, write_report
 
 _GROUP = 1024  # chunks per write, as the ingest writes them
 
@@ -118,7 +118,7 @@ def measure(settings: Settings, reports: Path, chunks: int = 4096, rounds: int =
         f"Packed over before: {result['packed_over_before']}. The text as a Chroma document is full-text "
         "indexed, and each metadata key is indexed; Cited searches neither (BM25 is its own index).",
         "",
-        f"{result['cpus']} CPUs; Python {result['python']}.",
+        machine_line(result),
     ]
     write_report(reports, "chunk-writes", result, lines)
     return result

@@ -17,7 +17,7 @@ from filelock import FileLock
 
 from cited.settings import Settings
 from cited.store.chunk_store import list_documents, open_store
-from evals.report_files import machine, write_report
+from evals.report_files import machine, machine_line, write_report
 
 
 def measure(settings: Settings, reports: Path, rounds: int = 7) -> dict[str, object]:
@@ -79,7 +79,7 @@ def measure(settings: Settings, reports: Path, rounds: int = 7) -> dict[str, obj
         "reply pay once after each published change; until the next one, the list is kept "
         f"({cached:.2f} ms a call).",
         "",
-        f"{result['cpus']} CPUs; Python {result['python']}.",
+        machine_line(result),
     ]
     write_report(reports, "document-list", result, lines)
     return result

@@ -40,7 +40,7 @@ from evals.benchmarks.document_ranking import best_documents
 from evals.benchmarks.peer import LlamaIndexPeer
 from evals.benchmarks.retrieval_bench import DOCUMENTS
 from evals.metrics import evaluate
-from evals.report_files import machine, write_report
+from evals.report_files import machine, machine_line, write_report
 from ingest.sync import Ingestor
 from ingest.sync_plan import STEPS, IngestReport
 from service.answering.retrieval import Retriever
@@ -226,8 +226,7 @@ def run(
         "slices": len(parts),
         "builds": results,
         "peer": peer_result,
-        "load_average_before": [round(x, 2) for x in load_before],
-        **machine(),
+        **machine(load_before),
     }
     if peer_result is not None:
         table["wall_vs_peer"] = {
@@ -307,7 +306,6 @@ def write_reports(table: dict[str, object], reports: Path, suffix: str = "") -> 
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines += [
         "",
-        f"Load average (1/5/15 min) before {table['load_average_before']}, after "
-        f"{table['load_average_after']}; {table['cpus']} CPUs; Python {table['python']}.",
+        machine_line(table),
     ]
     write_report(reports, name, table, lines)

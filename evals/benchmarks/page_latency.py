@@ -6,7 +6,7 @@ The difference is what the page adds: Gradio's queue, the busy message's round t
 the chat, and the browser's rendering. Questions are asked in one session, so the chat grows as a
 reader's would; the report splits the first and last ten turns to show whether that costs.
 
-Run: ``cited bench page``; writes reports/page-latency.{json,md}.
+Run: ``cited bench page``; writes page-latency.{json,md} under --report-dir.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from evals.benchmarks.browser import VIEWPORT, launch
 from evals.live_server import LiveServer
 from evals.metrics import percentile
 from evals.questions import Question
-from evals.report_files import write_report
+from evals.report_files import machine, machine_line, write_report
 
 ANSWER_DRAWN = ".cited-answer, .cited-notfound, .cited-error"
 
@@ -81,9 +81,7 @@ def measure(settings: Settings, questions: list[Question], reports: Path) -> dic
         ),
         "page_ms_first_10_turns": round(statistics.median(page_ms[:10]), 1),
         "page_ms_last_10_turns": round(statistics.median(page_ms[-10:]), 1),
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "cpu_count": os.cpu_count(),
+        **machine(load_before),
     }
     page, api = result["page_ms"], result["api_ms"]
     assert isinstance(page, dict) and isinstance(api, dict)
@@ -102,7 +100,6 @@ def measure(settings: Settings, questions: list[Question], reports: Path) -> dic
         f"median difference {result['median_page_minus_api_ms']} ms\n"
         f"- page median over the first 10 turns {result['page_ms_first_10_turns']} ms, "
         f"over the last 10 {result['page_ms_last_10_turns']} ms\n"
-        f"- load average before/after: {result['load_average_before']} / {result['load_average_after']}"
-        f" on {result['cpu_count']} CPUs\n",
+        f"- {machine_line(result)}\n",
     )
     return result

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from evals.report_files import machine, write_report
+from evals.report_files import machine, machine_line, write_report
 from ingest.loading import load
 
 _WORDS = [
@@ -138,7 +138,7 @@ def measure(folder: Path, reports: Path, rounds: int = 5, size: int = 10) -> dic
             for r in rows
         ),
         "",
-        f"{result['cpus']} CPUs; Python {result['python']}.",
+        machine_line(result),
     ]
     write_report(reports, "pdf-extraction", result, lines)
     return result

@@ -28,7 +28,7 @@ from evals.benchmarks.beir import BeirDataset, load_beir
 from evals.benchmarks.document_ranking import best_documents
 from evals.benchmarks.peer import LlamaIndexPeer
 from evals.metrics import evaluate, percentile
-from evals.report_files import machine, write_report
+from evals.report_files import machine, machine_line, write_report
 from ingest.sync import Ingestor
 from service.answering.fusion import fuse
 from service.answering.retrieval import Retriever
@@ -153,8 +153,7 @@ def run(
         "settings": {name: getattr(base, name) for name in REPORTED_SETTINGS},
         "systems": [asdict(r) for r in results],
         "latency_ratio_default_vs_peer": round(results[0].median_ms / results[-1].median_ms, 2),
-        "load_average_before": [round(x, 2) for x in load_before],
-        **machine(),
+        **machine(load_before),
         "tuning": tuning,
     }
     write_reports(table, reports)
@@ -206,8 +205,7 @@ def write_reports(table: dict[str, object], reports: Path) -> None:
         f"{table['documents']} documents, {table['queries']} queries. Ingest: Cited {ingest['cited']} s "
         f"({table['cited_chunks']} chunks), peer {ingest['peer']} s"
         f"{' (REUSED stores: these ingest times are not measurements)' if any(reused.values()) else ''}."
-        " Load average before/after: "
-        f"{table['load_average_before']} / {table['load_average_after']} on {table['cpus']} CPUs.",
+        f" {machine_line(table)}",
         "",
         "| system | nDCG@10 | Recall@100 | MRR@10 | median ms | p95 ms |",
         "|---|---:|---:|---:|---:|---:|",
