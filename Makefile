@@ -95,6 +95,7 @@ format: install-test
 # Reports go to data/reports (CITED_DATA_DIR); docs/reports.md says how to refresh the references.
 bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench ask
+	$(BIN)/cited bench history --dataset $(SQUAD2)
 	$(BIN)/cited bench page
 	$(BIN)/cited bench retrieval --tune --dataset $(SCIFACT)
 	rm -rf $(BENCH_STORES)

@@ -186,8 +186,9 @@ class Settings(BaseSettings):
     llm_abstain: Literal["step", "model"] = Field(
         "step",
         description=(
-            "step: generate only when the answer step finds an answer in the passages (abstain as "
-            "quoted answers do); model: always ask the model, which may reply NOT FOUND."
+            "step: generate when the answer step finds an answer or the closest passages look "
+            "relevant, never when nothing retrieved is about the question; model: always ask the "
+            "model, which may reply NOT FOUND."
         ),
     )
     llm_threads: int | None = Field(

@@ -42,6 +42,25 @@ def bench_ask(
     typer.echo(json.dumps(result, indent=2))
 
 
+@bench.command("history")
+def bench_history(
+    dataset: Annotated[
+        Path, typer.Option(help="A SQuAD 2.0 slice: questions.jsonl and corpus/ (squad2-dev/README.md).")
+    ] = Path("../shared/benchmarks/squad2-dev"),
+    max_questions: Annotated[
+        int | None, typer.Option(min=2, help="Only the first N questions (default: every one).")
+    ] = None,
+    reports: ReportDirOption = None,
+) -> None:
+    """POST /ask with and without `history` over the SQuAD articles, the cache emptied before each."""
+    from evals.answers_bench import chosen_questions
+    from evals.benchmarks.history_latency import measure
+
+    chosen = chosen_questions(dataset, [], max_questions)
+    result = measure(dataset, chosen, get_settings(), reports)
+    typer.echo(json.dumps(result, indent=2))
+
+
 @bench.command("page")
 def bench_page(
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
@@ -243,6 +262,7 @@ def bench_answers(
         row = systems[system]["all"]
         typer.echo(
             f"{system:<15} answerable with gold quoted {row['answered_with_gold_in_quote']}  "
+            f"useful {row['answerable_useful']}  closest {row['closest']}  "
             f"unanswerable abstained {row['unanswerable_abstained']}  overall {row['overall']}"
         )
     typer.echo(

@@ -55,6 +55,13 @@ def eval_golden(
         typer.Option(help="Ask a running server (http://127.0.0.1:8000) instead of in-process."),
     ] = None,
     questions: Annotated[Path | None, typer.Option(help="Question set (default: the golden set).")] = None,
+    follow_ups: Annotated[
+        Path | None,
+        typer.Option(
+            help="Two-turn conversations to score as follow-ups (default: evals/data/follow_ups.jsonl "
+            "with the golden set, none with another question set)."
+        ),
+    ] = None,
     corpus: Annotated[
         Path | None, typer.Option(help="In-process: corpus to ingest (default: CITED_CORPUS_DIR).")
     ] = None,
@@ -93,15 +100,23 @@ def eval_golden(
         raise CommandError(
             "--llm answers in-process; a server started with CITED_LLM=... is asked with --url alone"
         )
+    from evals.follow_ups import FOLLOW_UPS, load_conversations
+
     question_set = questions or question_sets.GOLDEN_QUESTIONS
+    conversation_set = follow_ups or (FOLLOW_UPS if questions is None else None)
     try:
         loaded = question_sets.load(question_set)
     except (OSError, ValueError, TypeError) as exc:
         raise CommandError(f"cannot read questions from {question_set}: {exc}") from exc
     try:
+        conversations = load_conversations(conversation_set) if conversation_set else None
+    except (OSError, ValueError, TypeError) as exc:
+        raise CommandError(f"cannot read conversations from {conversation_set}: {exc}") from exc
+    try:
         outcome = run_evaluation(
-            get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key, llm
-        )
+            get_settings(), eval_config, loaded, question_set, reports, url, kind, corpus, api_key, llm,
+            conversations, conversation_set,
+        )  # fmt: skip
     except (TargetError, JudgeConfigError, JudgeUnavailableError) as exc:
         raise CommandError(str(exc)) from exc
     metrics = outcome.run["metrics"]

@@ -28,8 +28,10 @@ def train_answers(
     cross-validation grouped by article or document. Writes the model, and answer-model.md under
     --report-dir."""
     from evals.answer_model_report import write_report
-    from evals.answer_training import collect, fit, fitting_questions
+    from evals.answer_training import collect, fit, fitting_questions, out_of_fold
+    from evals.relevance_training import fit_relevance
     from evals.squad import load_questions
+    from service.answering.relevance import MODEL_PATH as RELEVANCE_PATH
     from service.answering.span_model import MODEL_PATH
 
     # Refusals are domain errors: the `cited` group stops the command with their message and exit code.
@@ -37,8 +39,13 @@ def train_answers(
     asked = collect(get_settings(), dataset, load_questions(dataset), corpus, fitted_on)
     model = fit(asked)
     model.save(out or MODEL_PATH)
-    report = write_report(model, reports)
+    held_out = out_of_fold(asked, model.about["regularisation_C"], model.about["dev_weight"], folds=5)
+    relevance = fit_relevance(asked, held_out)
+    relevance_out = (out or MODEL_PATH).with_name(RELEVANCE_PATH.name)
+    relevance.save(relevance_out)
+    report = write_report(model, reports, relevance)
     typer.echo(
         f"model: {out or MODEL_PATH} (grouped CV accuracy {model.about['grouped_cv_accuracy']}, "
-        f"threshold {model.threshold}); report: {report}"
+        f"threshold {model.threshold}); relevance: {relevance_out} (cut {relevance.threshold}); "
+        f"report: {report}"
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from service.answering.relevance import RelevanceModel
 from service.answering.span_model import AnswerModel
 
 
-def write_report(model: AnswerModel, reports: Path) -> Path:
+def write_report(model: AnswerModel, reports: Path, relevance: RelevanceModel | None = None) -> Path:
     about = model.about
     lines = [
         "# The learned answer step",
@@ -31,6 +32,28 @@ def write_report(model: AnswerModel, reports: Path) -> Path:
     ):
         lines.append(f"| {name} | {weight:+.3f} |")
     lines.append(f"| (intercept) | {model.intercept:+.3f} |")
+    if relevance is not None:
+        lines += [
+            "",
+            "## Closest or not found (service/answering/relevance_model.json)",
+            "",
+            f"When the step abstains, its closest passages are shown unless this model's probability is "
+            f"below {relevance.threshold}: the highest cut that keeps {relevance.about.get('min_recall')} "
+            "of each source's answerable questions out of fold.",
+            "",
+            "| source | answerable shown closest | unanswerable not found | AUC |",
+            "|---|---:|---:|---:|",
+        ]
+        for key, figures in relevance.about.items():
+            if key.startswith("out_of_fold_"):
+                lines.append(
+                    f"| {key.removeprefix('out_of_fold_')} | {figures['answerable_kept']} "
+                    f"| {figures['unanswerable_not_found']} | {figures['auc']} |"
+                )
+        lines += ["", "| feature | weight (per standard deviation) |", "|---|---:|"]
+        for name, weight in zip(relevance.features, relevance.coefficients, strict=True):
+            lines.append(f"| {name} | {weight:+.3f} |")
+        lines.append(f"| (intercept) | {relevance.intercept:+.3f} |")
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / "answer-model.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

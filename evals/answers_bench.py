@@ -9,6 +9,9 @@ question:
   fitted (``evals/answer_training.py``, choices by grouped cross-validation) without that article,
   on the other articles and the dev questions, its abstention cut calibrated on the other
   articles (the shipped model's is calibrated on the dev questions over ``corpus/``);
+  when it is unsure, its closest passages are shown (``closest``) unless a relevance model, fitted
+  the same way without the article, says none is about the question (``not_found``); **useful**
+  counts an answerable question whose gold answer is in the quote, or in the closest passages;
 - **always answer**: the learned step's spans, never abstaining;
 - **always abstain**: the share of unanswerable questions, the floor any answer step must beat.
 
@@ -31,13 +34,25 @@ import numpy as np
 
 from cited.settings import Settings
 from cited.text.features import expected_answer_type
-from evals.answer_training import AskedQuestion, ask_dev, ask_squad, fit, holds, ingest_into, predict, quoted
+from evals.answer_training import (
+    AskedQuestion,
+    ask_dev,
+    ask_squad,
+    fit,
+    holds,
+    ingest_into,
+    out_of_fold,
+    predict,
+    quoted,
+)
 from evals.ingest_overhead import span_vector_overhead
 from evals.inputs import known_names
 from evals.metrics import percentile
 from evals.questions import Question
+from evals.relevance_training import fit_relevance, shown_passages
 from evals.report_files import write_report
 from evals.squad import SquadQuestion, contains_answer, load_questions
+from service.answering.relevance import question_row
 
 SYSTEMS = ("formula", "learned", "always_answer", "always_abstain")
 
@@ -49,15 +64,20 @@ def out_of_sample(asked: Sequence[AskedQuestion], dev: Sequence[AskedQuestion]) 
     for article in sorted({a.group for a in asked}):
         training = [a for a in asked if a.group != article] + list(dev)
         model = fit(training, calibrate_on="squad")
+        held_out = out_of_fold(training, model.about["regularisation_C"], model.about["dev_weight"], folds=5)
+        relevance = fit_relevance(training, held_out)
         for a in asked:
             if a.group == article:
-                result[a.id] = predict(model, a)
-                result[a.id + "#cut"] = np.array([model.threshold, model.companion_ratio])
+                probabilities = predict(model, a)
+                result[a.id] = probabilities
+                relevant = bool(len(a.rows)) and relevance.relevant(question_row(a.rows, probabilities))
+                result[a.id + "#cut"] = np.array([model.threshold, model.companion_ratio, float(relevant)])
     return result
 
 
 def outcome(item: AskedQuestion, system: str, learned: dict[str, np.ndarray]) -> dict[str, bool]:
-    """What ``system`` did with one question: answered, right, gold in quote, gold in a passage."""
+    """What ``system`` did with one question: answered, right, gold in quote, gold in a passage, and
+    for the learned step its outcome (answered, closest, not_found) and whether it was useful."""
     if system == "formula":
         selection = item.formula
         assert selection is not None
@@ -66,7 +86,7 @@ def outcome(item: AskedQuestion, system: str, learned: dict[str, np.ndarray]) ->
         passages = [c.passage.chunk.text for c in selection.chosen]
     elif system in ("learned", "always_answer"):
         probabilities = learned[item.id]
-        threshold, ratio = learned[item.id + "#cut"]
+        threshold, ratio, relevant = learned[item.id + "#cut"]
         chosen = quoted(item, probabilities, float(ratio))
         answered = bool(chosen) and (system == "always_answer" or float(probabilities.max()) >= threshold)
         quote = " ".join(item.texts[i] for i in chosen)
@@ -76,7 +96,21 @@ def outcome(item: AskedQuestion, system: str, learned: dict[str, np.ndarray]) ->
     in_quote = answered and item.answerable and holds(quote, item.gold, item.source)
     in_passage = answered and item.answerable and any(contains_answer(p, item.gold) for p in passages)
     right = in_quote if item.answerable else not answered
-    return {"answered": answered, "right": right, "in_quote": in_quote, "in_passage": in_passage}
+    closest = system == "learned" and not answered and bool(relevant) and bool(len(item.rows))
+    useful = in_quote or (
+        closest
+        and item.answerable
+        and any(holds(p, item.gold, item.source) for p in shown_passages(item, learned[item.id]))
+    )
+    return {
+        "answered": answered,
+        "right": right,
+        "in_quote": in_quote,
+        "in_passage": in_passage,
+        "closest": closest,
+        "not_found": not answered and not closest,
+        "useful": useful,
+    }
 
 
 def table(asked: Sequence[AskedQuestion], learned: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
@@ -98,6 +132,9 @@ def table(asked: Sequence[AskedQuestion], learned: dict[str, np.ndarray]) -> dic
                 "answered_with_gold_in_cited_passage": _share([o["in_passage"] for o in answerable]),
                 "unanswerable_abstained": _share([not o["answered"] for o in unanswerable]),
                 "overall": _share([o["right"] for o in outcomes]),
+                "answerable_useful": _share([o["useful"] for o in answerable]),
+                "closest": _share([o["closest"] for o in outcomes]),
+                "unanswerable_not_found": _share([o["not_found"] for o in unanswerable]),
             }
         result[system] = rows
     return result
@@ -188,15 +225,17 @@ def _markdown(result: dict[str, object]) -> str:
         f"{result['ingest_with_and_without_span_vectors']}",
         "",
         "| system | type | questions | answerable: gold in quote | gold in cited passage "
-        "| unanswerable abstained | overall |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| useful (quote or closest passages) | closest | unanswerable abstained | unanswerable not found "
+        "| overall |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for system, rows in systems.items():
         for kind, row in rows.items():
             lines.append(
                 f"| {system} | {kind} | {row['questions']} | {_fmt(row['answered_with_gold_in_quote'])} "
-                f"| {_fmt(row['answered_with_gold_in_cited_passage'])} "
-                f"| {_fmt(row['unanswerable_abstained'])} | {_fmt(row['overall'])} |"
+                f"| {_fmt(row['answered_with_gold_in_cited_passage'])} | {_fmt(row['answerable_useful'])} "
+                f"| {_fmt(row['closest'])} | {_fmt(row['unanswerable_abstained'])} "
+                f"| {_fmt(row['unanswerable_not_found'])} | {_fmt(row['overall'])} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -83,17 +83,35 @@ def _markdown(run: dict[str, object], results: list[QuestionResult], plot: str) 
         mark = "" if minimum is None else ("ok" if value is not None and value >= minimum else "**below**")
         shown = f"{value:.1f} ms" if name.endswith("_ms") and value is not None else _fmt(value)
         lines.append(f"| {name} | {shown} | {_fmt(minimum)} | {mark} |")
-    lines += ["", "## By kind of question", "", "| kind | questions | answered | fact recall | hit@1 |"]
-    lines.append("|---|---:|---:|---:|---:|")
+    columns = ("questions", "answered", "closest", "not_found", "precision", "useful", "fact_recall", "hit@1")
+    lines += [
+        "",
+        "## By kind of question",
+        "",
+        "| kind | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
+    ]
+    lines.append("|---|" + "---:|" * len(columns))
     for kind, row in run["by_kind"].items():  # type: ignore[attr-defined]
-        cells = " | ".join(_fmt(row[c]) for c in ("questions", "answered", "fact_recall", "hit@1"))
+        cells = " | ".join(_fmt(row[c]) for c in columns)
         lines.append(f"| {kind} | {cells} |")
+    follow_ups: dict[str, object] | None = run.get("follow_ups")  # type: ignore[assignment]
+    if follow_ups:
+        lines += ["", "## Follow-up questions", "", f"`{follow_ups['question_set']}`", ""]
+        lines += ["| metric | value |", "|---|---:|"]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in follow_ups["metrics"].items()]  # type: ignore[attr-defined]
+        misses = follow_ups.get("misses") or []
+        if misses:
+            lines += ["", "Not useful or searched wrongly:", ""]
+            lines += [f"- {m}" for m in misses]  # type: ignore[attr-defined]
     worst = sorted((r for r in results if r.severity > 0), key=lambda r: -r.severity)
     lines += ["", f"## Failures, worst first ({len(worst)} questions with any)", ""]
     for r in worst:
         problem = []
         if r.answerable and r.abstained:
-            problem.append("abstained on an answerable question")
+            problem.append(
+                f"{r.outcome} on an answerable question"
+                + ("; the closest passages hold the facts" if r.useful else "")
+            )
         if not r.answerable and not r.abstained:
             problem.append("answered an unanswerable question")
         if r.missing_facts and not r.abstained:

@@ -18,6 +18,7 @@ from cited.models.embedding import Embedder, configured_embedder
 from cited.settings import Settings
 from cited.text.support import SupportParams
 from evals.eval_report import shortfall_rows, write_reports
+from evals.follow_ups import Conversation, run_follow_ups
 from evals.gates import EvalConfig, Shortfall, shortfalls
 from evals.judge import ChatJudge, MemoJudge, OverlapJudge, SupportJudge
 from evals.questions import Question
@@ -62,6 +63,8 @@ def run_evaluation(
     corpus: Path | None = None,
     api_key: str | None = None,
     llm: str | None = None,
+    conversations: list[Conversation] | None = None,
+    conversation_set: Path | None = None,
 ) -> EvalOutcome:
     """``llm``: answer in generated mode with this backend (``local`` or ``openai``, configured by
     the CITED_LLM_* settings) instead of the settings' own."""
@@ -84,7 +87,10 @@ def run_evaluation(
             embedder.embed_cached, SupportParams(active.verify_weight, active.verify_threshold)
         )
         results = ask_all(target, questions, judge, active.top_k, verifier)
+        follow_ups = run_follow_ups(target, conversations, active.top_k) if conversations else None
     metrics = summarise(results)
+    if follow_ups is not None:
+        metrics.update(follow_ups["metrics"])  # type: ignore[arg-type]
     # The thresholds were measured on quoted answers: a generative run reports them, and is gated on
     # its promises instead (cli/evaluating.py).
     found = shortfalls(metrics, {} if llm else config.thresholds)
@@ -113,6 +119,8 @@ def run_evaluation(
         "shortfalls": shortfall_rows(found),
         "by_kind": by_kind(results),
     }
+    if follow_ups is not None and conversation_set is not None:
+        run["follow_ups"] = {"question_set": _shown(conversation_set), **follow_ups}
     return EvalOutcome(run, found, write_reports(run, results, reports))
 
 

@@ -3,7 +3,8 @@
 An answer is split into **statements**: the text up to and including each run of ``[n]`` markers.
 Cited's answers put the markers after every sentence they quote, so a statement is one quoted
 sentence (or a sentence with the list it introduces). Text after the last marker is a statement
-with no citation.
+with no citation. What Cited says of a part of a question it could not answer ("Not sure the
+documents answer …") is its own words, not a claim from the documents, and is left out.
 
 Definitions follow ALCE (Gao et al. 2023, "Enabling Large Language Models to Generate Text with
 Citations", and its ``eval.py``), with a support judge (``evals/judge.py``) in place of their NLI
@@ -30,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from evals.judge import SupportJudge
+from service.answering.citations import without_own_words
 
 _STATEMENT = re.compile(r"(?P<text>.*?)(?P<marks>(?:\s*\[\d+\])+)", re.S)
 _MARK = re.compile(r"\[(\d+)\]")
@@ -46,7 +48,7 @@ def statements(answer: str) -> list[Statement]:
     found: list[Statement] = []
     end = 0
     for match in _STATEMENT.finditer(answer):
-        text = match.group("text").strip()
+        text = without_own_words(match.group("text"))
         marks = tuple(dict.fromkeys(int(n) for n in _MARK.findall(match.group("marks"))))
         if text:
             found.append(Statement(text, marks))
@@ -54,7 +56,7 @@ def statements(answer: str) -> list[Statement]:
             previous = found.pop()
             found.append(Statement(previous.text, tuple(dict.fromkeys(previous.citations + marks))))
         end = match.end()
-    tail = answer[end:].strip()
+    tail = without_own_words(answer[end:])
     if tail:
         found.append(Statement(tail, ()))
     return found

@@ -27,7 +27,7 @@ from evals.metrics import (
 )
 from evals.questions import Question
 from service.answering.answer_service import AnswerService
-from service.answering.ask_schema import AskRequest, AskResponse
+from service.answering.ask_schema import AskRequest, AskResponse, EarlierTurn
 from service.answering.model_prompt import parse_sentence
 from service.answering.verification import Verifier
 
@@ -41,7 +41,7 @@ class TargetError(Exception):
 class Target(Protocol):
     description: str
 
-    def ask(self, question: str, top_k: int) -> AskResponse: ...
+    def ask(self, question: str, top_k: int, history: list[EarlierTurn] | None = None) -> AskResponse: ...
 
 
 class InProcessTarget:
@@ -50,8 +50,10 @@ class InProcessTarget:
         self.description = f"in-process, store {service.settings.data_dir}"
         service.warm_up()
 
-    def ask(self, question: str, top_k: int) -> AskResponse:
-        return self.service.ask(AskRequest(question=question, top_k=top_k, include_retrieved=True))
+    def ask(self, question: str, top_k: int, history: list[EarlierTurn] | None = None) -> AskResponse:
+        return self.service.ask(
+            AskRequest(question=question, top_k=top_k, include_retrieved=True, history=history)
+        )
 
 
 class HttpTarget:
@@ -61,8 +63,10 @@ class HttpTarget:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=self.url, timeout=timeout_s, headers=headers)
 
-    def ask(self, question: str, top_k: int) -> AskResponse:
-        body = {"question": question, "top_k": top_k, "include_retrieved": True}
+    def ask(self, question: str, top_k: int, history: list[EarlierTurn] | None = None) -> AskResponse:
+        body: dict[str, object] = {"question": question, "top_k": top_k, "include_retrieved": True}
+        if history:
+            body["history"] = [t.model_dump(exclude_none=True) for t in history]
         try:
             response = self._client.post("/ask", json=body)
         except httpx.HTTPError as error:
@@ -97,6 +101,10 @@ class QuestionResult:
     withheld_sentences: int = 0  # generated sentences the service withheld
     failing_verification: int = 0  # shown sentences that fail when verified again here (must be 0)
     unresolved_markers: int = 0  # [n] markers of the answer with no returned citation (must be 0)
+    outcome: str = "answered"  # answered, closest or not_found
+    # Answerable questions: every expected fact in the answer (answered), or in the closest
+    # passages shown (closest); None for unanswerable ones.
+    useful: bool | None = None
 
     @property
     def severity(self) -> float:
@@ -107,8 +115,8 @@ class QuestionResult:
         """
         if not self.answerable:
             return 0.0 if self.abstained else 1.0 + self._unsupported_share()
-        if self.abstained:
-            return 1.0 + 0.5 * (1 - (self.reciprocal_rank or 0.0))
+        if self.abstained:  # closest passages that hold the facts still helped the reader
+            return (0.5 if self.useful else 1.0) + 0.5 * (1 - (self.reciprocal_rank or 0.0))
         return (
             (1 - (self.fact_recall or 0.0))
             + self._unsupported_share()
@@ -189,6 +197,7 @@ def score_one(q: Question, response: AskResponse, latency_ms: float, judge: Supp
         )
     )
     answer = "" if response.abstained else response.answer
+    shown = answer if response.outcome != "closest" else " ".join(c.text for c in response.citations)
     return QuestionResult(
         id=q.id,
         kind=q.kind,
@@ -203,6 +212,8 @@ def score_one(q: Question, response: AskResponse, latency_ms: float, judge: Supp
         fact_recall=q.facts_found(answer) if q.answerable else None,
         missing_facts=q.missing_facts(answer) if q.answerable else [],
         verdict=verdict,
+        outcome=response.outcome,
+        useful=q.facts_found(shown) == 1.0 if q.answerable else None,
     )
 
 
@@ -225,6 +236,12 @@ def summarise(results: list[QuestionResult]) -> dict[str, float | None]:
     metrics["retrieval.mrr"] = _mean([r.reciprocal_rank or 0.0 for r in answerable])
     metrics["answer.fact_recall"] = _mean([r.fact_recall or 0.0 for r in answerable])
     metrics["answer.answered"] = _mean([0.0 if r.abstained else 1.0 for r in answerable])
+    metrics["answer.precision"] = _mean([float(r.fact_recall == 1.0) for r in answerable if not r.abstained])
+    metrics["answer.useful"] = _mean([float(bool(r.useful)) for r in answerable])
+    unanswerable = [r for r in results if not r.answerable]
+    metrics["outcome.closest"] = _mean([float(r.outcome == "closest") for r in results])
+    metrics["outcome.unanswerable_not_found"] = _mean([float(r.outcome == "not_found") for r in unanswerable])
+    metrics["outcome.unanswerable_answered"] = float(sum(not r.abstained for r in unanswerable))
     metrics["citations.recall"] = _mean(
         [r.verdict.citation_recall for r in answered if r.verdict.citation_recall is not None]
     )
@@ -255,6 +272,12 @@ def by_kind(results: list[QuestionResult]) -> dict[str, dict[str, float | None]]
         table[kind] = {
             "questions": len(group),
             "answered": _mean([0.0 if r.abstained else 1.0 for r in group]),
+            "closest": _mean([float(r.outcome == "closest") for r in group]),
+            "not_found": _mean([float(r.outcome == "not_found") for r in group]),
+            "precision": _mean(
+                [float(r.fact_recall == 1.0) for r in group if r.answerable and not r.abstained]
+            ),
+            "useful": _mean([float(bool(r.useful)) for r in group if r.answerable]),
             "fact_recall": _mean([r.fact_recall for r in group if r.fact_recall is not None]),
             "hit@1": _mean([r.hits["hit@1"] for r in group if r.hits]),
         }

@@ -79,6 +79,8 @@ class DocumentChunker:
                 groups=groups,
                 sha256=document.sha256,
                 ingested_at=ingested_at,
+                document_date=document.document_date,
+                date_source=document.date_source,
                 indexed_tokens=span.tokens and title_tokens.followed_by(span.tokens, after_title),
             )
             for i, span in enumerate(spans)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.access import ACCESS_FILE
+from ingest.dating import document_date, pdf_date
 from ingest.formats import HTML_SUFFIXES, MARKDOWN_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
 
 _TITLE_MAX_CHARS = 150
@@ -38,6 +39,10 @@ class LoadedDocument:
     pages: list[str]
     paged: bool  # True for PDFs: chunk pages are recorded
     sha256: str = ""
+    # When it is from, as ISO 8601, and where that was read: "text", "properties" or "file"
+    # (``ingest/dating.py``); empty when nothing says.
+    document_date: str = ""
+    date_source: str = ""
 
 
 class DocumentSource(Protocol):
@@ -114,14 +119,20 @@ def load(path: Path, root: Path) -> LoadedDocument:
         raise UnreadableFileError(f"cannot open the file: {exc.strerror or exc}") from exc
     if not data.strip():
         raise UnreadableFileError("the file is empty")
-    reader = _READERS[_kind(path)]
-    title, pages = reader(data)
+    kind = _kind(path)
+    title, pages = _READERS[kind](data)
     if not any(page.strip() for page in pages):
         raise UnreadableFileError(
             "no text could be extracted (a scanned PDF or an image needs OCR first)"
             if path.suffix.lower() == ".pdf"
             else "no text could be extracted"
         )
+    properties = _PROPERTY_DATES[kind](data) if kind in _PROPERTY_DATES else None
+    try:
+        modified_s: float | None = path.stat().st_mtime
+    except OSError:
+        modified_s = None
+    date, date_source = document_date(pages[0], properties, modified_s)
     return LoadedDocument(
         source=path.relative_to(root).as_posix(),
         document_id=document_id(data),
@@ -129,6 +140,8 @@ def load(path: Path, root: Path) -> LoadedDocument:
         pages=pages,
         paged=path.suffix.lower() == ".pdf",
         sha256=sha256_of(data),
+        document_date=date or "",
+        date_source=date_source or "",
     )
 
 
@@ -273,6 +286,38 @@ _READERS: dict[str, Callable[[bytes], tuple[str | None, list[str]]]] = {
     "html": _read_html,
     "pdf": _read_pdf,
     "docx": _read_docx,
+}
+
+
+def _pdf_properties_date(data: bytes) -> str | None:
+    import pypdfium2 as pdfium
+
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            return None  # the reader has already said why it cannot open it
+        try:
+            return pdf_date(document.get_metadata_dict().get("CreationDate"))
+        except (pdfium.PdfiumError, ValueError, KeyError):
+            return None
+        finally:
+            document.close()
+
+
+def _docx_properties_date(data: bytes) -> str | None:
+    import io
+
+    import docx
+
+    properties = docx.Document(io.BytesIO(data)).core_properties
+    made = properties.created or properties.modified
+    return made.date().isoformat() if made else None
+
+
+_PROPERTY_DATES: dict[str, Callable[[bytes], str | None]] = {
+    "pdf": _pdf_properties_date,
+    "docx": _docx_properties_date,
 }
 
 

@@ -62,8 +62,7 @@ class Asking:
 
     def observed(self, response: AskResponse) -> AskResponse:
         """Count the answer and its steps' times (the metrics hold no text of it)."""
-        outcome = "abstained" if response.abstained else "answered"
-        self.metrics.answers.labels(response.mode, outcome).inc()
+        self.metrics.answers.labels(response.mode, response.outcome).inc()
         for step, ms in response.timings_ms.items():
             if step not in ("total", "first_sentence", "generation_done"):
                 self.metrics.step_seconds.labels(step).observe(ms / 1000)

@@ -29,7 +29,7 @@ from cited.errors import (
     TooLargeError,
     UnsupportedTypeError,
 )
-from service.answering.ask_schema import MAX_CHOSEN_DOCUMENTS, MAX_QUESTION_CHARS
+from service.answering.ask_schema import MAX_CHOSEN_DOCUMENTS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 from service.rate_limit import RateLimitedError
 from service.schemas import ErrorBody
 
@@ -74,14 +74,28 @@ _FIELD_HINTS = {
     "string_pattern_mismatch": "must contain a question, not only whitespace",
     "string_too_long": f"must be at most {MAX_QUESTION_CHARS} characters; shorten it",
     "extra_forbidden": (
-        "is not a known field (the fields are `question`, `top_k`, `documents`, `include_retrieved`, "
-        "`mode` and `stream`)"
+        "is not a known field (the fields are `question`, `history`, `top_k`, `documents`, "
+        "`include_retrieved`, `mode` and `stream`)"
     ),
     "list_type": "must be a list of document ids, as GET /documents lists them",
     "too_short": "must list at least one document id; leave the field out to search every document",
     "too_long": f"may list at most {MAX_CHOSEN_DOCUMENTS} documents",
     "model_attributes_type": 'must be a JSON object such as {"question": "..."}',
     "dict_type": 'must be a JSON object such as {"question": "..."}',
+}
+
+
+# The same mistakes, said of ``history`` and its turns.
+_HISTORY_HINTS = {
+    "list_type": (
+        'must be a list of earlier turns, oldest first, such as [{"question": "...", "answer": "..."}]'
+    ),
+    "too_long": f"may hold at most {MAX_HISTORY_TURNS} earlier turns; send the last ones",
+    "model_type": 'must be an object such as {"question": "...", "answer": "..."}',
+    "model_attributes_type": 'must be an object such as {"question": "...", "answer": "..."}',
+    "dict_type": 'must be an object such as {"question": "...", "answer": "..."}',
+    "extra_forbidden": "is not a known field of a turn (the fields are `question` and `answer`)",
+    "string_too_long": f"must be at most {MAX_QUESTION_CHARS} characters; cut it",
 }
 
 
@@ -116,6 +130,8 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
         loc = tuple(error.get("loc", ()))
         name = "body" if error.get("type") == "json_invalid" else _field_name(loc)
         problem = _problem(error)
+        if name.startswith("history") and error.get("type") in _HISTORY_HINTS:
+            problem = _HISTORY_HINTS[str(error["type"])]
         a_document_id = name == "document_id" or name.startswith("documents.")
         if a_document_id and str(error.get("type", "")).startswith("string"):
             problem = "must be a 16-character document id, as GET /documents lists them"

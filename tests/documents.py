@@ -10,12 +10,15 @@ if TYPE_CHECKING:
     from cited.settings import Settings
 
 
-def write_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
+def write_pdf(path: Path, pages: list[str], title: str | None = None, created: object = None) -> Path:
+    """``created``: a datetime for the PDF's CreationDate property."""
     from fpdf import FPDF
 
     pdf = FPDF()
     if title:
         pdf.set_title(title)
+    if created is not None:
+        pdf.set_creation_date(created)
     pdf.set_font("helvetica", size=11)
     for text in pages:
         pdf.add_page()

@@ -15,6 +15,7 @@ from cited.settings import Settings
 from cited.store.chunk_store import open_store
 from cited.store.chunks import Chunk, ScoredChunk
 from cited.text.structure import passage_spans, tag_spans
+from evals.relevance_training import recall_cut
 from ingest.cleaning import clean
 from ingest.loading import load
 from ingest.sync import Ingestor
@@ -22,6 +23,12 @@ from service.answering.answer_service import AnswerService
 from service.answering.ask_schema import AskRequest
 from service.answering.citations import cite
 from service.answering.learned_selection import LearnedSelector
+from service.answering.relevance import (
+    QUESTION_FEATURES,
+    RelevanceModel,
+    RelevanceModelError,
+    shipped_relevance,
+)
 from service.answering.span_model import AnswerModel, AnswerModelError, shipped_model
 from tests.conftest import invoke_cited, stored_chunks
 from tests.documents import write_pdf
@@ -189,3 +196,39 @@ def test_the_committed_model_loads_and_a_stale_one_is_refused(tmp_path: Path) ->
 def test_training_refuses_the_golden_set() -> None:
     run = invoke_cited("train", "answers", "--questions", "evals/data/golden.jsonl")
     assert run.returncode == 2 and "the golden set only reports" in run.stderr
+
+
+def test_the_committed_relevance_model_loads_and_a_stale_one_is_refused(tmp_path: Path) -> None:
+    model = shipped_relevance()
+    assert model.features == QUESTION_FEATURES and 0 < model.threshold < 1
+    assert model.about["fitted_by"] == "cited train answers"
+    # Fitted for recall: out of fold, (nearly) every answerable question was shown its closest passages.
+    assert model.about["out_of_fold_dev"]["answerable_kept"] >= model.about["min_recall"]
+    stale = RelevanceModel(("dense",), (0.0,), (1.0,), (1.0,), 0.0, 0.5)
+    stale.save(tmp_path / "relevance.json")
+    with pytest.raises(RelevanceModelError, match="cited train answers"):
+        RelevanceModel.load(tmp_path / "relevance.json")
+
+
+def test_the_relevance_cut_keeps_the_asked_share_of_answerable_questions_of_each_source() -> None:
+    probabilities = np.array([0.9, 0.8, 0.7, 0.6, 0.1, 0.5, 0.4, 0.3, 0.2, 0.05])
+    labels = np.array([1, 1, 1, 1, 0, 1, 1, 1, 1, 0])
+    sources = np.array(["dev"] * 5 + ["squad"] * 5)
+    # Every answerable question of each source at or above the cut: the lower source's lowest.
+    assert recall_cut(probabilities, labels, sources) == 0.2
+    assert recall_cut(probabilities[:5], labels[:5], sources[:5]) == 0.6
+
+
+def test_an_unsure_step_offers_its_closest_passages_one_per_passage_best_first(embedder: Embedder) -> None:
+    passages = [
+        passage("Alibaba's rivals at home include Pinduoduo. The weather was mild that week.", "d1", 0),
+        passage("Tea is grown in the hills around the city. The harvest starts in April.", "d2", 1),
+    ]
+    question = "Who competes with Alibaba in China?"
+    selection = selector(embedder).select(question, embedder.embed_query(question), passages)
+    assert not selection.answered  # a paraphrase the step is unsure of
+    ids = [c.passage.chunk.id for c in selection.closest]
+    assert len(ids) == len(set(ids)) == 2 and ids[0] == passages[0].chunk.id
+    assert "Pinduoduo" in selection.closest[0].sentence.text
+    scores = [c.score for c in selection.closest]
+    assert scores == sorted(scores, reverse=True)

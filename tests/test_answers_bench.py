@@ -70,11 +70,16 @@ def test_the_answers_bench_compares_the_answer_steps_on_a_slice(tmp_path: Path) 
         <= every["always_answer"]["answered_with_gold_in_quote"]
     )
     assert every["always_answer"]["answered_with_gold_in_quote"] > 0  # retrieval does find answers
+    # Closest passages are shown only by the learned step, and only when it does not answer; what
+    # it quotes right is useful, and so are the closest passages that hold the gold answer.
+    assert every["learned"]["answerable_useful"] >= every["learned"]["answered_with_gold_in_quote"]
+    assert every["formula"]["closest"] == 0.0 and every["always_abstain"]["answerable_useful"] == 0.0
     assert report["latency_ms"]["learned"]["median"] > 0 and report["latency_ms"]["formula"]["median"] > 0
     overhead = report["ingest_with_and_without_span_vectors"]
     assert overhead["runs"] == 1 and overhead["with_span_vectors_s"] > 0 and overhead["without_s"] > 0
     markdown = (tmp_path / "answers-squad2.md").read_text(encoding="utf-8")
     assert "| learned | all | 10 |" in markdown and "out of sample" in markdown
+    assert "useful (quote or closest passages)" in markdown
 
 
 def test_the_answers_bench_refuses_an_unknown_article_and_a_folder_that_is_not_squad(tmp_path: Path) -> None:
@@ -82,3 +87,19 @@ def test_the_answers_bench_refuses_an_unknown_article_and_a_folder_that_is_not_s
     assert unknown.returncode == 2 and "unknown article ['Atlantis']" in unknown.stderr
     empty = invoke_cited("bench", "answers", "--dataset", str(tmp_path))
     assert empty.returncode == 2 and "is not a SQuAD 2.0 slice" in empty.stderr
+
+
+def test_the_history_bench_times_ask_with_and_without_history(tmp_path: Path) -> None:
+    run = invoke_cited(
+        "bench", "history", "--dataset", str(SQUAD2), "--max-questions", "6", "--reports", str(tmp_path)
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads((tmp_path / "ask-history-squad2.json").read_text(encoding="utf-8"))
+    assert report["questions"] == 6 and report["asked_with_history"] == 5  # the first has no earlier turn
+    assert 0 <= report["contextualised"] <= 5
+    for variant in ("alone", "with_history"):
+        assert report["http_ms"][variant]["median"] > 0
+    assert report["median_ratio_with_to_without"] > 0 and report["cpus"] >= 1
+    assert "the sentence-vector cache emptied" in (tmp_path / "ask-history-squad2.md").read_text(
+        encoding="utf-8"
+    )

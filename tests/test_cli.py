@@ -1,6 +1,7 @@
 """The `cited` command: its output and exit status. Run in-process (the same code and exit codes)
 except where the real process matters: the installed console script."""
 
+import json
 import re
 import subprocess
 import sys
@@ -66,3 +67,18 @@ def test_the_installed_command_lists_its_commands_without_loading_a_model(tmp_pa
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+
+
+def test_cited_ask_reads_a_follow_up_with_its_earlier_questions(served_corpus: Path) -> None:
+    data = str(served_corpus / "data")
+    run = invoke_cited(
+        "ask", "And when did they set it up?", "--earlier", "Who set up the emergency working group?",
+        "--data-dir", data,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    body = json.loads(run.stdout)
+    assert body["outcome"] == "answered" and "January 23rd" in body["answer"]
+    assert "working group" in body["searched_question"]
+    too_long = invoke_cited("ask", "And then?", "--earlier", "x" * 2001, "--data-dir", data)
+    assert too_long.returncode == 2 and "history.0.question" in too_long.stderr
+    assert "Traceback" not in too_long.stderr

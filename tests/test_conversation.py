@@ -113,3 +113,44 @@ def test_the_page_says_which_mode_answered() -> None:
     assert "The generated answer was withheld: &lt;b&gt;x&lt;/b&gt;." in answer_html(2, withheld)
     plain = generated.model_copy(update={"mode": "quoted", "model": None})
     assert "cited-mode" not in answer_html(3, plain)
+
+
+def test_the_page_sends_its_conversation_and_a_closest_reply_names_no_one() -> None:
+    from service.answering.ask_schema import AskResponse
+
+    answered = AskResponse(
+        answer="Judy Tong set up the group. [1]", abstained=False, citations=[], timings_ms={}
+    )
+    closest = AskResponse(
+        answer="The documents may not answer this directly; the closest passage is [1].",
+        abstained=True, outcome="closest", citations=[], timings_ms={},
+    )  # fmt: skip
+    talk = conversation.Conversation(
+        [
+            conversation.Turn(n, f"question {n}?", None, response=answered if n % 2 else closest)
+            for n in range(1, 13)
+        ]
+    )
+    history = talk.history()
+    assert [t.question for t in history] == [f"question {n}?" for n in range(3, 13)]  # the last 10
+    assert history[0].answer == "Judy Tong set up the group. [1]"  # turn 3: answered
+    assert history[1].answer is None  # turn 4: closest passages are not an answer
+
+
+def test_a_closest_reply_is_drawn_as_cards_and_escaped() -> None:
+    from service.answering.ask_schema import AskResponse, Citation
+    from ui.render import CLOSEST_HEADING, answer_html
+
+    hostile = '<img src=x onerror="x()">'
+    citation = Citation(
+        id=1, document_id="0" * 16, title=hostile, source="hr.txt", text=f"Before. {hostile} rivals. After.",
+        quote=f"{hostile} rivals.", start=0, end=10, score=0.5,
+    )  # fmt: skip
+    response = AskResponse(
+        answer="The documents may not answer this directly; the closest passage is [1].",
+        abstained=True, outcome="closest", citations=[citation], timings_ms={},
+    )  # fmt: skip
+    html = answer_html(4, response)
+    assert CLOSEST_HEADING in html and html.count('class="cited-closest-card"') == 1
+    assert "<img" not in html and "<mark>&lt;img src=x" in html
+    assert 'href="#cited-4-1"' in html and "Not found in the documents" not in html

@@ -222,7 +222,7 @@ def test_when_no_sentence_survives_the_answer_is_quoted_and_says_so(
     citation_contract(body)
 
 
-def test_by_default_the_model_is_not_asked_what_the_passages_do_not_answer(
+def test_by_default_the_model_is_not_asked_what_nothing_retrieved_is_about(
     store_copy: Path, embedder: Embedder
 ) -> None:
     with scripted_endpoint() as base_url:
@@ -231,16 +231,55 @@ def test_by_default_the_model_is_not_asked_what_the_passages_do_not_answer(
             llm_base_url=base_url, llm_model="scripted", llm_retries=0,
         )  # fmt: skip
         with LiveServer(settings, embedder=embedder) as server, server.client() as client:
+            ScriptedChat.seen = []
             script("Paris is the capital of France [1].")
-            body = client.post("/ask", json={"question": "What is the capital of France?"}).json()
-            assert body["abstained"] and "language model was not asked" in body["notice"]
-            assert ScriptedChat.seen == []  # the answer step abstained: no prompt went out
+            body = client.post("/ask", json={"question": "How do I book a meeting room?"}).json()
+            assert body["outcome"] == "not_found" and "language model was not asked" in body["notice"]
+            assert ScriptedChat.seen == []  # nothing retrieved is about it: no prompt went out
             script(
                 "On January 23rd, Alibaba CEO Daniel Jiang and Judy Tong set up an emergency working group "
                 "[1][2][3][4][5]."
             )
             assert client.post("/ask", json={"question": QUESTION}).json()["mode"] == "generated"
             assert len(ScriptedChat.seen) == 1
+
+            # Unsure of the quote, the step still lets the model answer from the closest passages...
+            unsure = "Which domestic competitors are putting pressure on Alibaba?"
+            assert (
+                client.post("/ask", json={"question": unsure, "mode": "quoted"}).json()["outcome"]
+                == "closest"
+            )
+            script("NOT FOUND")
+            body = client.post("/ask", json={"question": unsure}).json()
+            assert len(ScriptedChat.seen) == 2  # the model was asked
+            # ...and when the model finds nothing either, the reader still gets those passages.
+            assert body["outcome"] == "closest" and body["mode"] == "quoted" and body["citations"]
+            assert (
+                "model found no answer" in body["notice"] and "closest passages are shown" in body["notice"]
+            )
+            assert "Pinduoduo" in body["citations"][0]["quote"]
+
+
+def test_a_follow_up_is_rewritten_by_the_model_unless_the_rewrite_strays(
+    scripted: tuple[httpx.Client, str],
+) -> None:
+    client, _ = scripted
+    history = [{"question": "Who set up the emergency working group?"}]
+    follow_up = {"question": "And when did they set it up?", "history": history, "mode": "quoted"}
+    script("When was the emergency working group set up?")
+    body = client.post("/ask", json=follow_up).json()
+    assert body["searched_question"] == "When was the emergency working group set up?"
+    assert "January 23rd" in body["answer"]
+    prompt = ScriptedChat.seen[-1]["messages"][-1]["content"]  # type: ignore[index]
+    assert "Who set up the emergency working group?" in prompt and "And when did they set it up?" in prompt
+    script("When did Jack Ma open the Hangzhou campus?")  # a weak model's invention
+    body = client.post("/ask", json=follow_up).json()
+    assert body["searched_question"] == "When did they set it up? (emergency working group)"
+    ScriptedChat.status = 500  # a model that fails: the rule's context, and still an answer
+    body = client.post("/ask", json=follow_up).json()
+    assert body["searched_question"] == "When did they set it up? (emergency working group)"
+    assert "January 23rd" in body["answer"]
+    ScriptedChat.status = 200
 
 
 def test_a_model_that_obeys_an_injected_line_shows_nothing(scripted: tuple[httpx.Client, str]) -> None:
@@ -385,6 +424,18 @@ def test_the_openai_client_asks_cited_and_gets_the_citations(server: LiveServer)
     extra = reply.model_extra or {}
     assert {int(n) for n in MARKER.findall(content)} == {c["id"] for c in extra["citations"]}
     assert extra["cited"]["mode"] == "quoted" and extra["cited"]["abstained"] is False
+    assert extra["cited"]["outcome"] == "answered" and extra["cited"]["searched_question"] == QUESTION
+
+    # The earlier messages are the conversation: a follow-up is searched with them.
+    follow_up = [
+        {"role": "user", "content": "Who set up the emergency working group?"},
+        {"role": "assistant", "content": "Daniel Jiang and Judy Tong set it up. [1]"},
+        {"role": "user", "content": "And when did they set it up?"},
+    ]
+    reply = client.chat.completions.create(model="cited", messages=follow_up)  # type: ignore[arg-type]
+    searched = (reply.model_extra or {})["cited"]["searched_question"]
+    assert "emergency working group" in searched and "Daniel" in searched
+    assert "January 23rd" in (reply.choices[0].message.content or "")
 
     with pytest.raises(openai.UnprocessableEntityError, match="role"):
         client.chat.completions.create(model="cited", messages=[{"role": "system", "content": "x"}])
@@ -459,3 +510,32 @@ def test_the_generate_bench_times_the_first_verified_sentence_against_the_model(
     assert first["questions_with_one"] == 1  # type: ignore[index]
     assert first["median"] < result["generated_done_ms"]["median"]  # type: ignore[index]
     assert (tmp_path / "generate-bench.md").read_text().startswith("# Generated answers")
+
+
+@pytest.mark.local_llm
+def test_the_local_model_is_asked_when_the_step_is_unsure_and_its_rewrites_are_checked(
+    local_llm_server: LiveServer,
+) -> None:
+    from service.answering.ask_schema import EarlierTurn
+    from service.answering.follow_up import faithful_rewrite, searched_question
+
+    with local_llm_server.client() as client:
+        unsure = "Which domestic competitors are putting pressure on Alibaba?"
+        body = client.post("/ask", json={"question": unsure}, timeout=300).json()
+        assert "generate" in body["timings_ms"]  # asked, though the quoting step is unsure
+        assert body["outcome"] in ("answered", "closest")
+        if body["outcome"] == "answered":
+            assert body["mode"] == "generated"
+            citation_contract(body)
+        else:  # SmolLM2 found nothing its citations back: the closest passages, and why
+            assert body["citations"] and body["notice"]
+
+        history = [{"question": "Who set up the emergency working group?"}]
+        question = "And when did they set it up?"
+        follow = client.post(
+            "/ask", json={"question": question, "history": history, "mode": "quoted"}, timeout=300
+        ).json()
+        searched = follow["searched_question"]
+        turns = [EarlierTurn(**t) for t in history]
+        # The model's rewrite when it stays within the conversation, the rule's context otherwise.
+        assert faithful_rewrite(searched, question, turns) or searched == searched_question(question, turns)

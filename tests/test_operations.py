@@ -35,8 +35,12 @@ def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
 def test_metrics_move_with_real_requests_and_carry_no_document_text(http: httpx.Client) -> None:
     before = scrape(http)
     answered = http.post("/ask", json={"question": "Which platform hosted the online karaoke?"})
-    abstained = http.post("/ask", json={"question": "What is the capital of France?"})
-    assert answered.status_code == abstained.status_code == 200 and abstained.json()["abstained"]
+    abstained = http.post("/ask", json={"question": "How do I book a meeting room?"})
+    closest = http.post(
+        "/ask", json={"question": "Which domestic competitors are putting pressure on Alibaba?"}
+    )
+    assert answered.status_code == abstained.status_code == closest.status_code == 200
+    assert abstained.json()["outcome"] == "not_found" and closest.json()["outcome"] == "closest"
     assert http.post("/ask", json={"question": ""}).status_code == 422
     after = scrape(http)
     raw = http.get("/metrics").text
@@ -44,12 +48,13 @@ def test_metrics_move_with_real_requests_and_carry_no_document_text(http: httpx.
     def moved(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert moved("cited_requests_total", route="/ask", method="POST", status="200") == 2
+    assert moved("cited_requests_total", route="/ask", method="POST", status="200") == 3
     assert moved("cited_requests_total", route="/ask", method="POST", status="422") == 1
     assert moved("cited_answers_total", mode="quoted", outcome="answered") == 1
-    assert moved("cited_answers_total", mode="quoted", outcome="abstained") == 1
-    assert moved("cited_request_seconds_count", route="/ask") == 3
-    assert moved("cited_answer_step_seconds_count", step="retrieve") == 2
+    assert moved("cited_answers_total", mode="quoted", outcome="not_found") == 1
+    assert moved("cited_answers_total", mode="quoted", outcome="closest") == 1
+    assert moved("cited_request_seconds_count", route="/ask") == 4
+    assert moved("cited_answer_step_seconds_count", step="retrieve") == 3
     assert value(after, "cited_answers_in_flight") == 0
     # Nothing of the documents or the questions: labels are routes, statuses, steps and modes.
     document_words = set(re.findall(r"[A-Za-z]{7,}", (CORPUS / HR_DOC).read_text(encoding="utf-8")))

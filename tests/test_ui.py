@@ -68,7 +68,7 @@ def ask(page: Page, question: str) -> Locator:
     page.locator("#cited-question textarea").fill(question)
     page.locator("#cited-ask").click()
     message = bot_messages(page).nth(before)
-    message.locator(".cited-answer, .cited-notfound, .cited-error").wait_for(timeout=60_000)
+    message.locator(".cited-answer, .cited-closest, .cited-notfound, .cited-error").wait_for(timeout=60_000)
     return message
 
 
@@ -152,10 +152,46 @@ def test_a_conversation_with_clickable_citations_and_a_stored_thumbs_down(
 
 
 def test_not_found_is_said_plainly(page: Page) -> None:
-    message = ask(page, "What is the capital of France?")
+    message = ask(page, "How do I book a meeting room?")
     expect(message.locator(".cited-notfound")).to_contain_text("Not found in the documents")
     expect(page.locator("#cited-panel")).to_contain_text("the documents do not answer this question")
     assert page.locator("#cited-panel .cited-passage").count() == 0
+
+
+def test_closest_passages_follow_ups_and_a_panel_that_stays_out_of_the_upload_bar(
+    browser: Browser, server: LiveServer
+) -> None:
+    """Issue 27 on the page: an unsure answer shows its closest passages as cards with their best
+    sentence highlighted; a follow-up is read with the question before it; and at 1280×1000 a long
+    passage scrolls inside the panel instead of running under the "Add or replace a document" bar."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = open_page(context.new_page(), server.url)
+    message = ask(page, "Which domestic competitors are putting pressure on Alibaba?")
+    closest = message.locator(".cited-closest")
+    expect(closest).to_contain_text("Not sure these answer your question")
+    cards = closest.locator(".cited-closest-card")
+    assert 1 <= cards.count() <= 3
+    expect(cards.first.locator("mark")).to_contain_text("Pinduoduo")
+    expect(message).not_to_contain_text("Not found in the documents")
+    panel = page.locator("#cited-panel")
+    expect(panel).to_contain_text("Closest passages of answer 1")
+    expect(panel.locator("#cited-passage-1-1 mark")).to_contain_text("Pinduoduo")
+
+    # Three whole passages are longer than the panel: they scroll inside it, and what shows of the
+    # panel ends above the "Add or replace a document" bar.
+    upload_bar = page.get_by_text("Add or replace a document")
+    expect(upload_bar).to_be_visible()
+    scroll = panel.evaluate("p => [p.scrollHeight, p.clientHeight, getComputedStyle(p).overflowY]")
+    assert scroll[0] > scroll[1] and scroll[2] in ("auto", "scroll"), scroll
+    panel_box, bar_box = panel.bounding_box(), upload_bar.bounding_box()
+    assert panel_box is not None and bar_box is not None
+    assert panel_box["y"] + panel_box["height"] <= bar_box["y"], (panel_box, bar_box)
+
+    ask(page, "Who set up the emergency working group?")
+    follow_up = ask(page, "And when did they set it up?")
+    expect(follow_up.locator(".cited-answer")).to_contain_text("January 23rd")
+    expect(follow_up.locator(".cited-searched-as")).to_contain_text("working group")
+    context.close()
 
 
 def test_the_document_filter_limits_the_search(page: Page) -> None:

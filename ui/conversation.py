@@ -4,10 +4,9 @@ Kept apart from Gradio so the states a reader can meet (answered, not found, ref
 decided in one place and can be tested without a browser. Each turn makes the same call as
 ``POST /ask`` (``service/asking.py``), so the page and the API agree, rate limit included.
 
-Every question is answered on its own: the service retrieves for the question as written and does
-not rewrite a follow-up ("and who led it?") from the turns before it. The only generator available
-here is a 135M-parameter model, too weak to rewrite questions faithfully, and a wrong rewrite would
-cite passages for a question the reader did not ask.
+Each question is sent with the conversation's earlier turns as ``history`` (as ``POST /ask``
+takes it), so a follow-up ("And when did they set it up?") is searched with their context; the
+answer says what was searched when that differs from the question.
 """
 
 from __future__ import annotations
@@ -20,7 +19,14 @@ from pydantic import ValidationError
 
 from cited.errors import CitedError
 from service.answering.answer_service import EmptyIndexError, UnknownDocumentsError
-from service.answering.ask_schema import AnswerSentence, AskRequest, AskResponse
+from service.answering.ask_schema import (
+    MAX_HISTORY_TURNS,
+    MAX_QUESTION_CHARS,
+    AnswerSentence,
+    AskRequest,
+    AskResponse,
+    EarlierTurn,
+)
 from service.asking import Asking
 from service.callers import Caller
 from service.feedback import Answered, citation_fields
@@ -81,6 +87,19 @@ class Conversation:
     def clear(self) -> None:
         self.turns = []
 
+    def history(self) -> list[EarlierTurn]:
+        """The turns on screen as ``history``: the last ones, each answer the reader was given (a
+        closest or not-found reply is not an answer, and names no one)."""
+        return [
+            EarlierTurn(
+                question=t.question[:MAX_QUESTION_CHARS],
+                answer=t.response.answer[:MAX_QUESTION_CHARS]
+                if t.response is not None and t.response.outcome == "answered"
+                else None,
+            )
+            for t in self.turns[-MAX_HISTORY_TURNS:]
+        ]
+
 
 def question_problem(question: str) -> str | None:
     """Why ``question`` cannot be asked, in words for the reader; None when it can."""
@@ -100,6 +119,7 @@ def answering(
     question: str,
     documents: list[str] | None,
     caller: Caller,
+    history: list[EarlierTurn] | None = None,
 ) -> Iterator[Turn]:
     """The turn as it is made: after retrieval, after each verified generated sentence, and last
     finished (with its response or a readable ``error``, never an exception). Closing the iterator
@@ -109,7 +129,7 @@ def answering(
         if turn.documents:
             titles = {d.document_id: d.title for d in asking.documents(caller)}
             turn.searched = [titles.get(d, d) for d in turn.documents]
-        request = AskRequest(question=question, documents=turn.documents)
+        request = AskRequest(question=question, documents=turn.documents, history=history or None)
         generating = asking.mode(request) == "generated"
         events = asking.answer_events(request, caller)
         try:
@@ -155,7 +175,8 @@ def answer(
     question: str,
     documents: list[str] | None,
     caller: Caller,
+    history: list[EarlierTurn] | None = None,
 ) -> Turn:
     """The finished turn of :func:`answering`."""
-    *_, turn = answering(asking, number, question, documents, caller)
+    *_, turn = answering(asking, number, question, documents, caller, history)
     return turn

@@ -115,7 +115,8 @@ class PageEvents:
         # A generated answer arrives sentence by sentence, each once verified; the chat is redrawn
         # with what has been verified so far. Gradio closes this generator when the reader leaves,
         # which closes the turn's and so stops the model.
-        for turn in conversation.answering(self.asking, state.asked, text, chosen, reader.caller):
+        history = state.history()
+        for turn in conversation.answering(self.asking, state.asked, text, chosen, reader.caller, history):
             if turn.finished:
                 break
             yield {p.chat: chat_update(state, [_user(text), _pending(message_html(turn))])}

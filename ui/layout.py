@@ -62,8 +62,8 @@ def lay_out(uploads: bool, upload_visible: bool) -> Layout:
                 height=440,
                 buttons=[],  # copy would copy the message's HTML, share needs Hugging Face
                 latex_delimiters=[],  # "$" in a document is a dollar, not mathematics
-                placeholder="Ask a question below. Each question is answered on its own, "
-                "so name what you ask about (“When was the emergency working group set up?”).",
+                placeholder="Ask a question below; a follow-up (“And when did they set it up?”) is "
+                "read with the questions before it.",
                 feedback_options=("Like", "Dislike"),
             )
             with gr.Row(equal_height=True):

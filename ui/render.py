@@ -19,9 +19,15 @@ _MARKER = re.compile(r" \[(\d+)\](?= |$)")
 _HINT_CHARS = 280
 
 NOT_FOUND = (
-    "Cited answers only from the indexed documents, and none of them answers this question. "
+    "Cited answers only from the indexed documents, and nothing in them is about this question. "
     "Try other words, or ask about something the documents cover."
 )
+CLOSEST_HEADING = "Not sure these answer your question"
+CLOSEST_NOTE = (
+    "No passage was found to answer it for sure; these are the closest, best first, with the "
+    "sentence nearest your question highlighted."
+)
+_CARD_CHARS = 600
 PANEL_EMPTY = (
     "The passages of the latest answer appear here. Click a [n] marker in any answer to open the "
     "passage it quotes; hover over one to preview the quote."
@@ -34,7 +40,12 @@ def _one_line(text: str) -> str:
 
 
 def _where(citation: Citation) -> str:
-    return citation.source + (f", page {citation.page}" if citation.page else "")
+    where = citation.source + (f", page {citation.page}" if citation.page else "")
+    if citation.document_date:
+        where += f", dated {citation.document_date}" + (
+            " (file date)" if citation.date_source == "file" else ""
+        )
+    return where
 
 
 def marker_link(turn: int, citation: Citation) -> str:
@@ -69,7 +80,49 @@ def mode_html(response: AskResponse) -> str:
     return ""
 
 
+def _highlighted(text: str, quote: str, limit: int | None = None) -> str:
+    """``text`` escaped, with ``quote`` marked; cut to about ``limit`` characters around it."""
+    at = text.find(quote) if quote else -1
+    if at < 0:
+        shown = text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+        return escape(shown)
+    before, after = text[:at], text[at + len(quote) :]
+    if limit is not None:
+        room = max(limit - len(quote), 0)
+        before = ("…" + before[-room // 2 :]) if len(before) > room // 2 else before
+        after = (after[: room // 2] + "…") if len(after) > room // 2 else after
+    return f"{escape(before)}<mark>{escape(quote)}</mark>{escape(after)}"
+
+
+def closest_card(turn: int, citation: Citation) -> str:
+    """One closest passage in the chat: where it is from, and its best sentence highlighted."""
+    return (
+        f'<div class="cited-closest-card">'
+        f'<div class="cited-where">{marker_link(turn, citation)} <strong>{escape(citation.title)}</strong> · '
+        f"{escape(_where(citation))}</div>"
+        f'<div class="cited-text">{_highlighted(citation.text, citation.quote, _CARD_CHARS)}</div></div>'
+    )
+
+
+def closest_html(turn: int, response: AskResponse) -> str:
+    cards = "".join(closest_card(turn, c) for c in response.citations)
+    return (
+        f'<div class="cited-closest" role="status"><strong>{escape(CLOSEST_HEADING)}</strong> '
+        f'<span class="cited-closest-note">{escape(CLOSEST_NOTE)}</span>{cards}</div>'
+    )
+
+
+def searched_note(response: AskResponse, question: str) -> str:
+    """What was searched, when a follow-up was searched with the conversation's context."""
+    searched = response.searched_question
+    if not searched or searched == question:
+        return ""
+    return f'<div class="cited-searched-as">Searched as: {escape(_one_line(searched))}</div>'
+
+
 def answer_html(turn: int, response: AskResponse) -> str:
+    if response.outcome == "closest":
+        return closest_html(turn, response) + mode_html(response)
     if response.abstained:
         return (
             '<div class="cited-notfound" role="status"><strong>Not found in the documents.</strong> '
@@ -103,7 +156,11 @@ def message_html(turn: Turn) -> str:
         return writing_html(turn)
     if turn.response is None:
         return error_html(turn.error or "", "Could not answer.")
-    return answer_html(turn.number, turn.response) + scope_note(turn.searched)
+    return (
+        answer_html(turn.number, turn.response)
+        + searched_note(turn.response, turn.question)
+        + scope_note(turn.searched)
+    )
 
 
 def writing_html(turn: Turn) -> str:
@@ -135,13 +192,7 @@ BUSY = (
 
 
 def passage_html(turn: int, citation: Citation, active: bool = False) -> str:
-    text = citation.text
-    at = text.find(citation.quote) if citation.quote else -1
-    if at >= 0:
-        end = at + len(citation.quote)
-        body = f"{escape(text[:at])}<mark>{escape(citation.quote)}</mark>{escape(text[end:])}"
-    else:
-        body = escape(text)
+    body = _highlighted(citation.text, citation.quote)
     classes = "cited-passage cited-active" if active else "cited-passage"
     return (
         f'<article class="{classes}" id="cited-passage-{turn}-{citation.id}">'
@@ -156,9 +207,11 @@ def panel_html(turn: Turn | None, active: int | None = None) -> str:
     """The side panel: the passages ``turn`` cites, the ``active`` one opened by a marker click."""
     if turn is None:
         return f'<div class="cited-panel-empty">{escape(PANEL_EMPTY)}</div>'
-    heading = (
-        f'<h3>Passages of answer {turn.number}</h3><div class="cited-asked">{escape(turn.question)}</div>'
-    )
+    closest = turn.response is not None and turn.response.outcome == "closest"
+    title = f"Closest passages of answer {turn.number}" if closest else f"Passages of answer {turn.number}"
+    heading = f'<h3>{title}</h3><div class="cited-asked">{escape(turn.question)}</div>'
+    if closest:
+        heading += f'<div class="cited-closest-note">{escape(CLOSEST_HEADING)}.</div>'
     if turn.response is None:
         return f"{heading}<p>No passages: this question could not be answered.</p>"
     if not turn.response.citations:
@@ -187,6 +240,12 @@ CSS = """
 .cited-mode { margin-top: .4rem; font-size: .85rem; color: #555; }
 .cited-notfound, .cited-error, .cited-notice, .cited-busy { padding: .6rem .9rem; border-radius: .5rem; }
 .cited-notfound { background: #fff7e0; border: 1px solid #e8c468; color: #5c4300; }
+.cited-closest { padding: .6rem .9rem; border-radius: .5rem; background: #f3f6fb; border: 1px solid #b8c7e0; }
+.cited-closest-note { display: block; font-size: .85rem; color: #444; margin: .2rem 0 .4rem 0; }
+.cited-closest-card { border: 1px solid #d5deec; background: #fff; border-radius: .4rem; padding: .4rem .6rem;
+  margin: .4rem 0; }
+.cited-closest-card .cited-text { white-space: normal; }
+.cited-searched-as { margin-top: .4rem; font-size: .85rem; color: #555; font-style: italic; }
 .cited-error { background: #fdecec; border: 1px solid #e0a0a0; color: #6b1111; }
 .cited-notice { background: #eaf6ec; border: 1px solid #9ccaa5; color: #173d1f; }
 .cited-busy { color: #444; display: flex; align-items: center; gap: .5rem; }
@@ -194,7 +253,7 @@ CSS = """
   border-radius: 50%; animation: cited-spin .8s linear infinite; display: inline-block; }
 @keyframes cited-spin { to { transform: rotate(360deg); } }
 .cited-searched-only { margin-top: .4rem; font-size: .85rem; color: #555; }
-#cited-panel { max-height: 560px; overflow-y: auto; }
+#cited-panel { max-height: 560px; overflow-y: auto !important; }  /* Gradio sets overflow: visible */
 #cited-panel h3 { margin: 0 0 .2rem 0; }
 .cited-asked { color: #555; font-style: italic; margin-bottom: .5rem; }
 .cited-panel-empty { color: #666; }

@@ -50,6 +50,10 @@ class Chunk:
     groups: tuple[str, ...] = ()  # who may read it (ingest/access.py); empty only in old stores
     sha256: str = ""  # of the document's bytes; empty in stores written before the manifest
     ingested_at: str = ""  # ISO time the chunk was written
+    # When its document is from (ISO 8601) and where that was read: text, properties or file
+    # (``ingest/dating.py``); empty in stores written before, or when nothing says.
+    document_date: str = ""
+    date_source: str = ""
     # Pooled vectors of the passage's spans (``cited/models/span_vectors.py``); empty in older stores.
     span_vectors: str = field(default="", repr=False)
     # The tokens of ``indexed_text()`` as chunking found them, so the encoder need not tokenize the
@@ -88,6 +92,9 @@ class Chunk:
             payload["sha256"] = self.sha256
         if self.ingested_at:
             payload["ingested_at"] = self.ingested_at
+        if self.document_date:
+            payload["document_date"] = self.document_date
+            payload["date_source"] = self.date_source
         if self.span_vectors:
             payload["span_vectors"] = self.span_vectors
         payload["text"] = self.text
@@ -112,6 +119,8 @@ class Chunk:
             groups=groups_of(meta),
             sha256=str(meta.get("sha256", "")),
             ingested_at=str(meta.get("ingested_at", "")),
+            document_date=str(meta.get("document_date", "")),
+            date_source=str(meta.get("date_source", "")),
             span_vectors=str(meta.get("span_vectors", "")),
         )
 

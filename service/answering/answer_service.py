@@ -26,13 +26,23 @@ from service.answering.ask_schema import (
     AskResponse,
     Citation,
     DocumentInfo,
+    EarlierTurn,
+    Outcome,
     Passage,
     RetrievedPassage,
     WithheldSentence,
 )
-from service.answering.citations import cite
+from service.answering.citations import CitedAnswer, CitedPassage, cite, cite_parts
+from service.answering.follow_up import (
+    faithful_rewrite,
+    leans_on_history,
+    rewrite_prompt,
+    searched_question,
+)
 from service.answering.formula_selection import FormulaSelector
 from service.answering.learned_selection import LearnedSelector
+from service.answering.question_parts import question_parts
+from service.answering.relevance import shipped_relevance
 from service.answering.retrieval import Retrieval, Retriever
 from service.answering.selection import Selection
 from service.answering.span_model import shipped_model
@@ -42,15 +52,25 @@ from service.answering.verified_generation import VerifiedAnswer, generate
 log = logging.getLogger("cited")
 
 NOT_ANSWERED = "The documents do not answer this question."
+REWRITE_MAX_TOKENS = 60
 NO_LANGUAGE_MODEL = (
     "A generated answer was asked for, but this server has no language model (CITED_LLM=none); "
     "the answer is quoted from the passages. Start Cited with CITED_LLM=local or CITED_LLM=openai."
 )
 
 NOT_ASKED = (
-    "The passages do not answer this question, so the language model was not asked "
+    "No retrieved passage is about this question, so the language model was not asked "
     "(CITED_LLM_ABSTAIN=step: generated answers abstain as quoted ones do)."
 )
+
+
+def closest_answer(count: int) -> str:
+    """The one sentence a ``closest`` reply says: it names the passages and quotes nothing."""
+    markers = [f"[{n}]" for n in range(1, count + 1)]
+    if count == 1:
+        return f"The documents may not answer this directly; the closest passage is {markers[0]}."
+    listed = ", ".join(markers[:-1]) + f" and {markers[-1]}"
+    return f"The documents may not answer this directly; the closest passages are {listed}."
 
 
 class UnknownDocumentsError(InvalidInputError):
@@ -106,6 +126,7 @@ class AnswerService:
         self._learned: LearnedSelector | None = None
         if settings.answer_step == "learned":
             shipped_model()  # a missing or stale model file stops the start, not a question
+            shipped_relevance()
 
     @property
     def learned(self) -> LearnedSelector:
@@ -119,6 +140,7 @@ class AnswerService:
                 self.settings.max_answer_sentences,
                 self.embedder.dimension,
                 self.version_chunks,
+                shipped_relevance,
             )
         return self._learned
 
@@ -186,12 +208,54 @@ class AnswerService:
                 return event
         raise AssertionError("answer_events ends with the response")
 
+    def searched(self, request: AskRequest) -> str:
+        """What to search for ``request``: a follow-up that leans on its history is rewritten by the
+        language model when one is configured, else (or when that fails) given the earlier turns'
+        context by rule (``follow_up.py``)."""
+        if not request.history or not leans_on_history(request.question):
+            return request.question
+        if self.chat_model is not None:
+            try:
+                rewritten = (
+                    self.chat_model.complete(
+                        rewrite_prompt(request.question, request.history), REWRITE_MAX_TOKENS
+                    )
+                    .strip()
+                    .strip('"')
+                    .splitlines()
+                )
+            except Exception as error:  # any failure of the model falls back to the rule
+                log.warning("the follow-up rewrite failed (%s); searching with the rule's context", error)
+            else:
+                if rewritten and faithful_rewrite(rewritten[0], request.question, request.history):
+                    return rewritten[0]
+                log.info(
+                    "the follow-up rewrite %r strays from the conversation; using the rule", rewritten[:1]
+                )
+        return searched_question(request.question, request.history)
+
+    def answer_parts(
+        self,
+        parts: list[str],
+        top_k: int | None,
+        groups: frozenset[str] | None,
+        documents: frozenset[str] | None,
+    ) -> list[tuple[str, Selection]]:
+        """Each part of a question retrieved and answered on its own; a part that leans on the one
+        before it ("who has led it since 2023?") is searched with its context, as a follow-up is."""
+        answered = []
+        for i, part in enumerate(parts):
+            searched = searched_question(part, [EarlierTurn(question=parts[i - 1])] if i else None)
+            retrieval = self.retriever.retrieve(searched, top_k or self.settings.top_k, groups, documents)
+            answered.append((part, self.select(searched, retrieval)))
+        return answered
+
     def notice(
-        self, request: AskRequest, mode: str, generated: VerifiedAnswer | None, abstained: bool
+        self, request: AskRequest, mode: str, generated: VerifiedAnswer | None, outcome: Outcome
     ) -> str | None:
         """Why a quoted answer (or an abstention) stands where a generated one was asked for."""
         if generated is not None:
-            return withheld_notice(generated, abstained)
+            return withheld_notice(generated, outcome)
         if mode == "generated":  # the answer step abstained, so the model was not asked
             return NOT_ASKED
         return NO_LANGUAGE_MODEL if request.mode == "generated" else None
@@ -227,9 +291,10 @@ class AnswerService:
             timings[name] = round((now - since) * 1000, 2)
             return now
 
-        retrieval = self.retriever.retrieve(
-            request.question, request.top_k or self.settings.top_k, groups, documents
-        )
+        question = self.searched(request)
+        if question != request.question:
+            lap("contextualise", started)
+        retrieval = self.retriever.retrieve(question, request.top_k or self.settings.top_k, groups, documents)
         timings.update(retrieval.timings_ms)
         retrieved = [
             RetrievedPassage(rank=rank, **Passage.fields_of(p))
@@ -240,14 +305,16 @@ class AnswerService:
         selection: Selection | None = None
         if mode == "generated" and retrieval.passages and self.settings.llm_abstain == "step":
             t = time.perf_counter()
-            selection = self.select(request.question, retrieval)
+            selection = self.select(question, retrieval)
             lap("select", t)
-        if mode == "generated" and retrieval.passages and (selection is None or selection.answered):
+        # The model is asked whenever the passages look relevant: when the step answers, and when it
+        # is unsure but shows the closest passages.
+        if mode == "generated" and retrieval.passages and (selection is None or _relevant(selection)):
             assert self.chat_model is not None
             t = time.perf_counter()
             generated = VerifiedAnswer(retrieval.passages)
             for event in generate(
-                self.chat_model, self.verifier, request.question, retrieval.passages,
+                self.chat_model, self.verifier, question, retrieval.passages,
                 self.settings.llm_max_tokens, generated,
             ):  # fmt: skip
                 if isinstance(event, AnswerSentence) and "first_sentence" not in timings:
@@ -262,6 +329,8 @@ class AnswerService:
                 yield AskResponse(
                     answer=generated.answer,
                     abstained=False,
+                    outcome="answered",
+                    searched_question=question,
                     citations=generated.citations(),
                     timings_ms=timings,
                     retrieved=retrieved if request.include_retrieved else None,
@@ -273,30 +342,69 @@ class AnswerService:
                 return
         if selection is None:
             t = time.perf_counter()
-            selection = self.select(request.question, retrieval)
+            selection = self.select(question, retrieval)
             lap("select", t)
-        abstained = not selection.answered
-        cited = cite([] if abstained else selection.chosen)
+        outcome, cited = outcome_of(selection)
+        parts = question_parts(question)
+        if len(parts) > 1:
+            t = time.perf_counter()
+            answered_parts = self.answer_parts(parts, request.top_k, groups, documents)
+            lap("parts", t)
+            if any(s.answered for _, s in answered_parts):
+                outcome, cited = "answered", cite_parts(answered_parts)
+        abstained = outcome != "answered"
         lap("total", started)
         yield AskResponse(
-            answer=NOT_ANSWERED if abstained else cited.answer,
+            answer=said(outcome, cited),
             abstained=abstained,
+            outcome=outcome,
+            searched_question=question,
             citations=[
                 Citation(id=c.id, quote=c.quote, **Passage.fields_of(c.passage)) for c in cited.citations
             ],
             timings_ms=timings,
             retrieved=retrieved if request.include_retrieved else None,
             unsupported=generated.withheld if generated else [],
-            notice=self.notice(request, mode, generated, abstained),
+            notice=self.notice(request, mode, generated, outcome),
             model=self.chat_model.name if generated and self.chat_model else None,
         )
 
 
-def withheld_notice(generated: VerifiedAnswer, abstained: bool) -> str:
+def said(outcome: Outcome, cited: CitedAnswer) -> str:
+    """The answer's text: the quoted sentences, the closest passages named, or that none is about it."""
+    if outcome == "answered":
+        return cited.answer
+    return closest_answer(len(cited.citations)) if outcome == "closest" else NOT_ANSWERED
+
+
+def _relevant(selection: Selection) -> bool:
+    return selection.answered or (bool(selection.closest) and selection.relevant)
+
+
+def outcome_of(selection: Selection) -> tuple[Outcome, CitedAnswer]:
+    """The outcome of a quoted answer and what it cites: the chosen sentences when the step answers,
+    the closest passages (each with its best sentence as the quote) when it is unsure but they look
+    relevant, nothing otherwise."""
+    if selection.answered:
+        return "answered", cite(selection.chosen)
+    if _relevant(selection):
+        return "closest", CitedAnswer(
+            "",
+            [CitedPassage(n, c.passage, c.sentence.text) for n, c in enumerate(selection.closest, 1)],
+        )
+    return "not_found", CitedAnswer("", [])
+
+
+_THEN: dict[str, str] = {
+    "answered": "The answer below is quoted from the passages.",
+    "closest": "No quoted answer was found either; the closest passages are shown.",
+    "not_found": "No quoted answer was found either.",
+}
+
+
+def withheld_notice(generated: VerifiedAnswer, outcome: Outcome) -> str:
     """Why a generated answer asked for is not the one shown."""
-    then = (
-        "No quoted answer was found either." if abstained else "The answer below is quoted from the passages."
-    )
+    then = _THEN[outcome]
     if generated.withheld:
         count = len(generated.withheld)
         return (

@@ -19,6 +19,8 @@ NOT_ONLY_WHITESPACE = f"[^{_BLANK}]"
 MAX_TOP_K = 20
 DOCUMENT_ID_PATTERN = r"^[0-9a-f]{16}$"
 MAX_CHOSEN_DOCUMENTS = 200
+MAX_HISTORY_TURNS = 10
+Outcome = Literal["answered", "closest", "not_found"]
 DocumentId = Annotated[str, StringConstraints(strict=True, pattern=DOCUMENT_ID_PATTERN)]
 
 _EXAMPLE_PASSAGE = (
@@ -27,6 +29,26 @@ _EXAMPLE_PASSAGE = (
     "up an emergency working group to leverage Alibaba’s ecosystem to overcome the crisis and align "
     "people’s strategy within 4 focus areas:"
 )
+
+
+class EarlierTurn(BaseModel):
+    """One earlier turn of the conversation: what the reader asked, and what Cited answered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        ...,
+        strict=True,
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description=f"The earlier question, 1 to {MAX_QUESTION_CHARS} characters.",
+    )
+    answer: str | None = Field(
+        None,
+        strict=True,
+        max_length=MAX_QUESTION_CHARS,
+        description=f"The answer it got, at most {MAX_QUESTION_CHARS} characters; may be left out.",
+    )
 
 
 class AskRequest(BaseModel):
@@ -38,6 +60,10 @@ class AskRequest(BaseModel):
                 {"question": "When was the emergency working group set up?", "top_k": 5},
                 {"question": "What is Alibaba HR's 3C strategy?"},
                 {"question": "What did Wu Yongming urge employees to do?", "documents": ["4c1d9e0b7a2f6e13"]},
+                {
+                    "question": "And when did they set it up?",
+                    "history": [{"question": "Who set up the emergency working group?"}],
+                },
             ]
         },
     )
@@ -49,6 +75,15 @@ class AskRequest(BaseModel):
         max_length=MAX_QUESTION_CHARS,
         pattern=NOT_ONLY_WHITESPACE,
         description=f"The question, 1 to {MAX_QUESTION_CHARS} characters, not only whitespace.",
+    )
+    history: list[EarlierTurn] | None = Field(
+        None,
+        max_length=MAX_HISTORY_TURNS,
+        description=(
+            f"Up to {MAX_HISTORY_TURNS} earlier turns of the conversation, oldest first. A follow-up "
+            'that leans on them ("When did they set it up?", "And in 2023?") is searched with '
+            "their context; `searched_question` in the reply says what was searched."
+        ),
     )
     top_k: int | None = Field(
         None,
@@ -120,6 +155,16 @@ class Passage(BaseModel):
     start: int = Field(..., description="Offset of `text` in the document's cleaned text.")
     end: int = Field(..., description="End offset (exclusive) of `text` in the document's cleaned text.")
     page: int | None = Field(None, description="PDF page (1-based) where the passage starts.")
+    document_date: str | None = Field(
+        None,
+        description=(
+            "When the document is from (ISO 8601: a day, or a month): a date in its opening lines, "
+            "else its PDF or DOCX properties, else the file's own date; see `date_source`."
+        ),
+    )
+    date_source: Literal["text", "properties", "file"] | None = Field(
+        None, description="Where `document_date` was read."
+    )
     score: float = Field(
         ...,
         description=(
@@ -140,6 +185,8 @@ class Passage(BaseModel):
             "start": chunk.start,
             "end": chunk.end,
             "page": chunk.page,
+            "document_date": chunk.document_date or None,
+            "date_source": chunk.date_source or None,
             "score": round(scored.score, 4),
         }
 
@@ -177,6 +224,7 @@ class AskResponse(BaseModel):
                 {
                     "answer": f"{_EXAMPLE_PASSAGE} Supporting medical services; ... [1]",
                     "abstained": False,
+                    "outcome": "answered",
                     "citations": [
                         {
                             "id": 1,
@@ -196,6 +244,7 @@ class AskResponse(BaseModel):
                 {
                     "answer": "The documents do not answer this question.",
                     "abstained": True,
+                    "outcome": "not_found",
                     "citations": [],
                     "timings_ms": {"retrieve": 29.4, "select": 2.6, "total": 32.3},
                 },
@@ -204,8 +253,26 @@ class AskResponse(BaseModel):
     )
 
     answer: str = Field(..., description="Sentences from the documents, each followed by its [n] marker.")
-    abstained: bool = Field(..., description="True when the documents do not answer the question.")
-    citations: list[Citation] = Field(..., description="The passages the answer cites; empty on abstention.")
+    abstained: bool = Field(..., description="True unless `outcome` is `answered`.")
+    outcome: Outcome = Field(
+        "answered",
+        description=(
+            "answered: the answer quotes (or is verified against) the passages it cites. closest: no "
+            "passage was found to answer, but the 1 to 3 closest ones are in `citations`, best first, "
+            "each with its best sentence as `quote`; `answer` only names them. not_found: nothing "
+            "retrieved is about the question, and `citations` is empty."
+        ),
+    )
+    searched_question: str | None = Field(
+        None,
+        description=(
+            "What was searched: the question as asked, or, for a follow-up that leans on `history`, "
+            "the question with the context it was searched with."
+        ),
+    )
+    citations: list[Citation] = Field(
+        ..., description="The passages the answer cites, or the closest passages; empty when not_found."
+    )
     timings_ms: dict[str, float] = Field(..., description="Time spent per step, in milliseconds.")
     retrieved: list[RetrievedPassage] | None = Field(
         None, description="Every retrieved passage, best first; only when `include_retrieved` is true."

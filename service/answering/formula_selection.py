@@ -90,4 +90,9 @@ class FormulaSelector:
             if any(float(candidate.vector @ c.vector) >= DUPLICATE_COSINE for c in chosen):
                 continue  # the same sentence again (a repeated caption, a copied paragraph)
             chosen.append(candidate)
-        return Selection(chosen, best, best >= self.threshold)
+        # The formula step has no relevance model: an abstention shows the best sentence of each of
+        # the closest passages.
+        closest: dict[str, Candidate] = {}
+        for candidate in ranked:
+            closest.setdefault(candidate.passage.chunk.id, candidate)
+        return Selection(chosen, best, best >= self.threshold, list(closest.values())[:3])

@@ -22,9 +22,12 @@ from cited.store.chunks import Chunk, ScoredChunk
 from cited.text.features import asked_count, expected_answer_type
 from cited.text.sentences import SentenceSpan
 from cited.text.structure import TaggedSpan, passage_spans
+from service.answering.relevance import RelevanceModel, question_row
 from service.answering.selection import DUPLICATE_COSINE, MIN_WORDS, Candidate, Selection
 from service.answering.span_features import FEATURES, CandidateSpan, feature_rows
 from service.answering.span_model import AnswerModel
+
+CLOSEST_PASSAGES = 3
 
 
 class LearnedSelector:
@@ -37,8 +40,10 @@ class LearnedSelector:
         max_sentences: int,
         dimension: int = 384,
         document_chunks: Callable[[str], list[Chunk]] | None = None,
+        relevance: Callable[[], RelevanceModel] | None = None,
     ) -> None:
         self._model = model  # loaded on first use: computing features (to fit one) needs none
+        self._relevance = relevance  # None: every abstention shows its closest passages
         self._embed = embed_sentences
         self._idf_of = idf_of
         self._corpus_size = corpus_size
@@ -60,6 +65,8 @@ class LearnedSelector:
                 key = (chunk.document_id, chunk.start + span.start)
                 if span.kind == "heading" or len(span.text.split()) < MIN_WORDS or key in seen:
                     continue
+                if span.text.strip() == chunk.title.strip():
+                    continue  # the document's title line, untagged when it is plain text
                 seen.add(key)
                 vector = stored[i] if stored is not None else np.full(self.dimension, np.nan)
                 if np.isnan(vector).any():
@@ -93,16 +100,24 @@ class LearnedSelector:
         candidates, rows = self.features(question, query_vector, passages)
         model = self._model()
         probabilities = typed(expected_answer_type(question), rows, model.probabilities(rows))
-        return choose(candidates, probabilities, model, self.max_sentences)
+        selection = choose(candidates, probabilities, model, self.max_sentences)
+        if selection.answered or not candidates:
+            return selection
+        ranks = np.array([c.rank for c in candidates])
+        closest = [
+            _candidate(candidates[i], float(probabilities[i])) for i in closest_indices(ranks, probabilities)
+        ]
+        relevant = self._relevance is None or self._relevance().relevant(question_row(rows, probabilities))
+        return Selection(selection.chosen, selection.best_score, False, closest, relevant)
 
     def numbered_list(self, question: str, passages: list[ScoredChunk]) -> list[Candidate]:
-        """For "what are the N ...?": N sibling numbered headings, 1 to N, of the document of the
+        """For a question that asks for N things: N sibling numbered headings, 1 to N, of the document of the
         best-ranked passage (the one retrieval judged the question is about), each quoted from its
         own passage. Empty when that document has no such run; the spans are scored as usual then."""
         count = asked_count(question)
+        # Any form that names the count: "What are the three Cs?", "What do the three Cs stand for?",
+        # "Which three values ...?"; the run must hold exactly that many headings.
         if count is None or count < 2 or self._document_chunks is None or not passages:
-            return []
-        if expected_answer_type(question) != "list":
             return []
         headings: dict[int, tuple[Chunk, TaggedSpan]] = {}
         for chunk in sorted(self._document_chunks(passages[0].chunk.version), key=lambda c: c.index):
@@ -152,6 +167,27 @@ def quoted(vectors: np.ndarray, probabilities: np.ndarray, ratio: float, max_sen
     return chosen
 
 
+def closest_indices(
+    passages: np.ndarray, probabilities: np.ndarray, count: int = CLOSEST_PASSAGES
+) -> list[int]:
+    """Indices of the best span of each of the ``count`` passages whose best span is most probable,
+    best first; ``passages`` names each span's passage."""
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for i in np.argsort(-probabilities, kind="stable"):
+        if int(passages[i]) in seen:
+            continue
+        seen.add(int(passages[i]))
+        chosen.append(int(i))
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _candidate(c: CandidateSpan, probability: float) -> Candidate:
+    return Candidate(c.passage, SentenceSpan(c.span.start, c.span.end, c.span.text), probability, c.vector)
+
+
 def choose(
     candidates: Sequence[CandidateSpan], probabilities: np.ndarray, model: AnswerModel, max_sentences: int
 ) -> Selection:
@@ -160,11 +196,8 @@ def choose(
         return Selection([], -1.0, False)
     vectors = np.asarray([c.vector for c in candidates])
     chosen = [
-        Candidate(
-            c.passage, SentenceSpan(c.span.start, c.span.end, c.span.text), float(probabilities[i]), c.vector
-        )
+        _candidate(candidates[i], float(probabilities[i]))
         for i in quoted(vectors, probabilities, model.companion_ratio, max_sentences)
-        for c in (candidates[i],)
     ]
     best = float(probabilities.max())
     return Selection(chosen, best, best >= model.threshold)

@@ -4,7 +4,7 @@ them, and a sentence that introduces a list read together with its items."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,10 @@ class Selection:
     chosen: list[Candidate]
     best_score: float  # of every candidate, chosen or not; -1.0 when there was none
     answered: bool  # False: the step abstains (``chosen`` is still what it would have quoted)
+    # When it abstains: the best span of each of the closest passages, best first, and whether they
+    # look relevant at all (``service/answering/relevance.py``); not relevant is ``not_found``.
+    closest: list[Candidate] = field(default_factory=list)
+    relevant: bool = True
 
 
 def extend_list(passage_text: str, sentence: SentenceSpan) -> SentenceSpan:

@@ -1,12 +1,13 @@
 """An OpenAI-compatible face: ``POST /v1/chat/completions`` and ``GET /v1/models``.
 
 Existing OpenAI clients and chat front ends can ask Cited. The last user message is the question
-(held to the same 2000-character limit as ``/ask``); earlier messages are accepted, because front
-ends send whole histories, but do not change the answer. The body may be up to
+(held to the same 2000-character limit as ``/ask``); the earlier user and assistant messages are
+the conversation's ``history`` (the last 10 turns, each text cut to 2000 characters, since front
+ends send whole histories), so a follow-up is searched with their context. The body may be up to
 ``CITED_MAX_CHAT_REQUEST_BYTES`` (256 KiB by default). The reply's ``content`` is the verified
 answer with ``[n]`` markers; ``citations`` (an extra field, as some hosted APIs add) lists the
 passages the markers name, and ``cited`` says how the answer was made (mode, abstained, withheld
-sentences). Same API keys, groups, rate limit and input limits as ``/ask``.
+sentences, outcome, what was searched). Same API keys, groups, rate limit and input limits as ``/ask``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from starlette.concurrency import run_in_threadpool
 from cited.errors import CitedError, InvalidInputError
 from service.answering.answer_service import AnswerEvent
 from service.answering.ask_schema import (
+    MAX_HISTORY_TURNS,
     MAX_QUESTION_CHARS,
     AnswerSentence,
     AskRequest,
     AskResponse,
     Citation,
+    EarlierTurn,
+    Outcome,
     WithheldSentence,
 )
 from service.asking import Asking
@@ -86,6 +90,8 @@ class ChatChoice(BaseModel):
 class CitedDetails(BaseModel):
     mode: Literal["quoted", "generated"]
     abstained: bool
+    outcome: Outcome = Field("answered", description="answered, closest or not_found, as in /ask.")
+    searched_question: str | None = Field(None, description="What was searched, as in /ask.")
     notice: str | None = None
     unsupported: list[WithheldSentence] = []
     sentences: list[AnswerSentence] | None = None
@@ -160,7 +166,19 @@ def ask_request(chat: ChatRequest) -> AskRequest:
         raise NoQuestionError("the last user message is empty; put the question in it")
     if len(question) > MAX_QUESTION_CHARS:
         raise NoQuestionError(f"the last user message must be at most {MAX_QUESTION_CHARS} characters")
-    return AskRequest(question=question)
+    return AskRequest(question=question, history=history_of(chat.messages[: chat.messages.index(users[-1])]))
+
+
+def history_of(messages: list[ChatMessage]) -> list[EarlierTurn] | None:
+    """The earlier turns: each user message with the assistant message after it, if any."""
+    turns: list[EarlierTurn] = []
+    for message in messages:
+        text = message.text().strip()[:MAX_QUESTION_CHARS]
+        if message.role == "user" and text:
+            turns.append(EarlierTurn(question=text))
+        elif message.role == "assistant" and text and turns and turns[-1].answer is None:
+            turns[-1] = EarlierTurn(question=turns[-1].question, answer=text)
+    return turns[-MAX_HISTORY_TURNS:] or None
 
 
 def completion(response: AskResponse, id: str, created: int) -> ChatCompletion:
@@ -172,6 +190,8 @@ def completion(response: AskResponse, id: str, created: int) -> ChatCompletion:
         cited=CitedDetails(
             mode=response.mode,
             abstained=response.abstained,
+            outcome=response.outcome,
+            searched_question=response.searched_question,
             notice=response.notice,
             unsupported=response.unsupported,
             sentences=response.sentences,
