@@ -57,6 +57,9 @@ class InProcessTarget:
 
 
 class HttpTarget:
+    RATE_LIMIT_WAITS = 3
+    RATE_LIMIT_MAX_WAIT_S = 65.0
+
     def __init__(self, url: str, api_key: str | None = None, timeout_s: float = 60.0) -> None:
         self.url = url.rstrip("/")
         self.description = f"HTTP, {self.url}"
@@ -67,12 +70,19 @@ class HttpTarget:
         body: dict[str, object] = {"question": question, "top_k": top_k, "include_retrieved": True}
         if history:
             body["history"] = [t.model_dump(exclude_none=True) for t in history]
-        try:
-            response = self._client.post("/ask", json=body)
-        except httpx.HTTPError as error:
-            raise TargetError(
-                f"cannot reach {self.url}/ask ({error.__class__.__name__}); is `cited serve` running there?"
-            ) from None
+        for _ in range(self.RATE_LIMIT_WAITS + 1):
+            try:
+                response = self._client.post("/ask", json=body)
+            except httpx.HTTPError as error:
+                raise TargetError(
+                    f"cannot reach {self.url}/ask ({error.__class__.__name__}); "
+                    "is `cited serve` running there?"
+                ) from None
+            # A server's rate limit holds for the eval too: wait as it says, as any client should.
+            wait_s = float(response.headers.get("Retry-After", "0") or 0)
+            if response.status_code != 429 or not 0 < wait_s <= self.RATE_LIMIT_MAX_WAIT_S:
+                break
+            time.sleep(wait_s)
         if response.status_code != 200:
             raise TargetError(f"{self.url}/ask answered HTTP {response.status_code}: {response.text[:300]}")
         try:

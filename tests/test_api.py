@@ -164,6 +164,11 @@ def test_a_list_is_read_from_its_numbered_headings_in_any_wording(http: httpx.Cl
     assert body["outcome"] == "answered"
     for item in ("Communication", "Connecting", "Commitment"):
         assert item in body["answer"]
+    # One item of the run, by its number; a question about an item is not one for the item.
+    second = http.post("/ask", json={"question": "What was the second C of the HR strategy?"}).json()
+    assert second["answer"] == "2. Connecting [1]"
+    about = http.post("/ask", json={"question": "What was key to the success of the first C?"}).json()
+    assert about["answer"] != "1. Communication [1]"
 
 
 def test_top_k_limits_the_passages(http: httpx.Client) -> None:

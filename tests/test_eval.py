@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cited.models.embedding import Embedder
 from evals.gates import GATED, ConfigError, load_config
 from evals.judge_fitting import load_pairs
 from evals.live_server import LiveServer
@@ -86,7 +87,10 @@ def test_cited_eval_over_http_fails_with_exit_1_when_a_metric_is_below_its_thres
         .replace('"answer.fact_recall" = ', '"answer.fact_recall" = 1.0 #'),
         encoding="utf-8",
     )
-    settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus")
+    # The golden set and the follow-up set are over 120 questions, the default limit a minute.
+    settings = Settings(
+        data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus", rate_limit="100000/minute"
+    )
     with LiveServer(settings) as server:
         run = invoke_cited(
             "eval", "--url", server.url, "--config", str(strict), "--reports", str(tmp_path), cwd=ROOT
@@ -120,3 +124,17 @@ def test_the_chat_judge_without_an_endpoint_exits_2_naming_the_settings(tmp_path
     )  # fmt: skip
     assert run.returncode == 2
     assert "CITED_JUDGE_BASE_URL" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.slow  # waits out a real rate limit
+def test_the_eval_over_http_waits_out_the_servers_rate_limit(served_corpus: Path, embedder: Embedder) -> None:
+    from cited.settings import Settings
+    from evals.suite import HttpTarget
+
+    settings = Settings(
+        data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus", rate_limit="2/second"
+    )
+    with LiveServer(settings, embedder=embedder) as server:
+        target = HttpTarget(server.url)
+        replies = [target.ask("Which platform hosted the online karaoke?", 5) for _ in range(5)]
+    assert all("DingTalk" in r.answer for r in replies)  # none lost to a 429

@@ -2,6 +2,7 @@
 
 import pytest
 
+from cited.text.features import asked_item
 from service.answering.ask_schema import EarlierTurn
 from service.answering.follow_up import (
     answer_names,
@@ -108,3 +109,17 @@ def test_a_model_rewrite_is_used_only_when_it_stays_within_the_conversation() ->
 )
 def test_a_question_is_split_only_where_a_second_ask_begins(question: str, parts: list[str]) -> None:
     assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        ("What was the second C of the HR strategy?", 2),
+        ("Which is the third one?", 3),
+        ("What is the 2nd pillar?", 2),
+        ("What was key to the success of the first C?", None),  # about the item, not the item
+        ("What were the first words of his speech?", None),
+    ],
+)
+def test_a_question_for_one_numbered_item_names_its_number(question: str, item: int | None) -> None:
+    assert asked_item(question) == item

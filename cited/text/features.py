@@ -193,6 +193,30 @@ def defines(text: str) -> bool:
 _ASKED_COUNT = re.compile(rf"\b(?:the|are|were|which|what|name|list)\s+(?:the\s+)?{_COUNT}\b")
 
 
+_ORDINALS = {
+    word: n
+    for n, word in enumerate(
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"], 1
+    )
+}
+# "What was the second C (of the HR strategy)?": the item itself, not something about it ("What was
+# key to the success of the first C?" asks about the item, and does not match).
+_ASKED_ITEM = re.compile(
+    rf"^\s*(?:what|which)\s+(?:is|was)\s+the\s+(?P<n>{'|'.join(_ORDINALS)}|\d+(?:st|nd|rd|th))"
+    r"\s+[\w'’-]+(?:\s+(?:one|item|step|point|pillar|area|part))?(?:\s+(?:of|in)\s+[^?]*)?\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def asked_item(question: str) -> int | None:
+    """Which item of a numbered list a question asks for ("What was the second C?": 2), if it does."""
+    found = _ASKED_ITEM.match(question)
+    if found is None:
+        return None
+    word = found.group("n").lower()
+    return _ORDINALS.get(word) or int(re.sub(r"\D", "", word))
+
+
 def asked_count(question: str) -> int | None:
     """How many items a list question asks for ("What are the three Cs?": 3), if it says."""
     found = _ASKED_COUNT.search(question.lower())

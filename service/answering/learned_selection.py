@@ -19,7 +19,7 @@ import numpy as np
 
 from cited.models import span_vectors
 from cited.store.chunks import Chunk, ScoredChunk
-from cited.text.features import asked_count, expected_answer_type
+from cited.text.features import asked_count, asked_item, expected_answer_type
 from cited.text.sentences import SentenceSpan
 from cited.text.structure import TaggedSpan, passage_spans
 from service.answering.relevance import RelevanceModel, question_row
@@ -111,13 +111,14 @@ class LearnedSelector:
         return Selection(selection.chosen, selection.best_score, False, closest, relevant)
 
     def numbered_list(self, question: str, passages: list[ScoredChunk]) -> list[Candidate]:
-        """For a question that asks for N things: N sibling numbered headings, 1 to N, of the document of the
-        best-ranked passage (the one retrieval judged the question is about), each quoted from its
-        own passage. Empty when that document has no such run; the spans are scored as usual then."""
-        count = asked_count(question)
-        # Any form that names the count: "What are the three Cs?", "What do the three Cs stand for?",
-        # "Which three values ...?"; the run must hold exactly that many headings.
-        if count is None or count < 2 or self._document_chunks is None or not passages:
+        """For a question that asks for N things: N sibling numbered headings, 1 to N, of the document
+        of the best-ranked passage (the one retrieval judged the question is about), each quoted from
+        its own passage; for one that asks for the Nth item ("What was the second C?"), heading N of
+        such a run. Empty when that document has no such run; the spans are scored as usual then."""
+        count, item = asked_count(question), asked_item(question)
+        if self._document_chunks is None or not passages:
+            return []
+        if (count is None or count < 2) and item is None:
             return []
         headings: dict[int, tuple[Chunk, TaggedSpan]] = {}
         for chunk in sorted(self._document_chunks(passages[0].chunk.version), key=lambda c: c.index):
@@ -125,19 +126,25 @@ class LearnedSelector:
                 if span.kind == "heading" and span.number:
                     headings.setdefault(chunk.start + span.start, (chunk, span))
         run = [headings[k] for k in sorted(headings)]
+        chosen: list[tuple[Chunk, TaggedSpan]] = []
         for first in range(len(run)):
-            numbers = [span.number for _, span in run[first : first + count + 1]]
-            if numbers[:count] == list(range(1, count + 1)) and numbers[count:] != [count + 1]:
-                return [
-                    Candidate(
-                        ScoredChunk(chunk, 0.0),
-                        SentenceSpan(span.start, span.end, span.text),
-                        1.0,
-                        np.zeros(self.dimension, dtype=np.float32),
-                    )
-                    for chunk, span in run[first : first + count]
-                ]
-        return []
+            numbers = [span.number for _, span in run[first:]]
+            length = next((i for i, n in enumerate(numbers) if n != i + 1), len(numbers))  # 1, 2, 3, …
+            if count is not None and count >= 2 and length == count:
+                chosen = run[first : first + count]
+                break
+            if item is not None and count is None and length >= max(item, 2):
+                chosen = [run[first + item - 1]]
+                break
+        return [
+            Candidate(
+                ScoredChunk(chunk, 0.0),
+                SentenceSpan(span.start, span.end, span.text),
+                1.0,
+                np.zeros(self.dimension, dtype=np.float32),
+            )
+            for chunk, span in chosen
+        ]
 
 
 _TYPE_MATCH = FEATURES.index("type_match")
