@@ -31,16 +31,17 @@ from cited.errors import InvalidInputError
 from cited.models.embedding import configured_embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
+from cited.store.chunks import ScoredChunk
 from cited.text.features import expected_answer_type
 from evals.questions import GOLDEN_QUESTIONS, Question, load
 from evals.squad import SquadQuestion, contains_answer
 from ingest.loading import FileSource
 from ingest.sync import Ingestor
 from service.answering.answer_service import AnswerService
+from service.answering.learned_selection import CLOSEST_POOL, typed
 from service.answering.learned_selection import quoted as quoted_spans
-from service.answering.learned_selection import typed
 from service.answering.selection import Selection
-from service.answering.span_features import FEATURES
+from service.answering.span_features import FEATURES, CandidateSpan
 from service.answering.span_model import AnswerModel
 
 # The choices cross-validation picks from.
@@ -71,6 +72,9 @@ class AskedQuestion:
     span_passages: np.ndarray  # each candidate's passage, as an index into ``passages``
     select_ms: float  # retrieval + the learned step's features, with no sentence vector cached
     formula_ms: float | None  # retrieval + the formula step, with no sentence vector cached
+    # The same question over ``CLOSEST_POOL`` passages, where an unsure step's closest passages are
+    # chosen; only when asked for (``cited bench answers``).
+    wide: AskedQuestion | None = None
 
 
 def fitting_questions(questions: Path, corpus: Path) -> list[Question]:
@@ -124,9 +128,11 @@ def ask(
     answerable: bool,
     gold: tuple[str, ...],
     with_formula: bool = False,
+    wide: bool = False,
 ) -> AskedQuestion:
     """``with_formula``: the earlier scorer chooses too (from the same retrieval), with its own
-    latency; it embeds every candidate sentence, so it is left out of training."""
+    latency; it embeds every candidate sentence, so it is left out of training. ``wide``: the
+    question over ``CLOSEST_POOL`` passages as well (``AskedQuestion.wide``)."""
     learned = service.learned
     service.embedder.forget()
     started = time.perf_counter()
@@ -141,6 +147,32 @@ def ask(
         formula_started = time.perf_counter()
         formula = service.formula.select(question, vector, retrieval.passages)
         formula_ms = (time.perf_counter() - formula_started + retrieved - started) * 1000
+    widened = None
+    if wide:
+        pool = service.retriever.retrieve(question, max(service.settings.top_k, CLOSEST_POOL))
+        wide_candidates, wide_rows = learned.features(question, vector, pool.passages)
+        widened = _asked(
+            (id, group, source, question, answerable, gold), wide_candidates, wide_rows, pool.passages
+        )
+    return _asked(
+        (id, group, source, question, answerable, gold), candidates, rows, retrieval.passages,
+        formula, select_ms, formula_ms, widened,
+    )  # fmt: skip
+
+
+def _asked(
+    about: tuple[str, str, str, str, bool, tuple[str, ...]],
+    candidates: Sequence[CandidateSpan],
+    rows: np.ndarray,
+    passages: Sequence[ScoredChunk],
+    formula: Selection | None = None,
+    select_ms: float = 0.0,
+    formula_ms: float | None = None,
+    wide: AskedQuestion | None = None,
+) -> AskedQuestion:
+    """One question's candidates as training and scoring read them; ``about``: its id, group,
+    source, text, whether it is answerable, and its gold answers."""
+    id, group, source, question, answerable, gold = about
     texts = [c.span.text for c in candidates]
     return AskedQuestion(
         id=id,
@@ -154,18 +186,19 @@ def ask(
         rows=rows,
         labels=np.array([answerable and holds(t, gold, source) for t in texts], dtype=np.int8),
         formula=formula,
-        passages=tuple(p.chunk.text for p in retrieval.passages),
+        passages=tuple(p.chunk.text for p in passages),
         span_passages=np.array([c.rank - 1 for c in candidates], dtype=np.int64),
         select_ms=select_ms,
         formula_ms=formula_ms,
+        wide=wide,
     )
 
 
 def ask_squad(
-    service: AnswerService, questions: Sequence[SquadQuestion], with_formula: bool = False
+    service: AnswerService, questions: Sequence[SquadQuestion], with_formula: bool = False, wide: bool = False
 ) -> list[AskedQuestion]:
     return [
-        ask(service, q.id, q.article, "squad", q.question, q.answerable, q.answers, with_formula)
+        ask(service, q.id, q.article, "squad", q.question, q.answerable, q.answers, with_formula, wide)
         for q in questions
     ]
 

@@ -11,7 +11,8 @@ question:
   articles (the shipped model's is calibrated on the dev questions over ``corpus/``);
   when it is unsure, its closest passages are shown (``closest``) unless a relevance model, fitted
   the same way without the article, says none is about the question (``not_found``); **useful**
-  counts an answerable question whose gold answer is in the quote, or in the closest passages;
+  counts an answerable question whose gold answer is in the quote, or in the closest passages (the
+  3 most probable of the first ``CLOSEST_POOL`` retrieved, as the service shows them);
 - **always answer**: the learned step's spans, never abstaining;
 - **always abstain**: the share of unanswerable questions, the floor any answer step must beat.
 
@@ -70,6 +71,8 @@ def out_of_sample(asked: Sequence[AskedQuestion], dev: Sequence[AskedQuestion]) 
             if a.group == article:
                 probabilities = predict(model, a)
                 result[a.id] = probabilities
+                if a.wide is not None:
+                    result[a.id + "#wide"] = predict(model, a.wide)
                 relevant = bool(len(a.rows)) and relevance.relevant(question_row(a.rows, probabilities))
                 result[a.id + "#cut"] = np.array([model.threshold, model.companion_ratio, float(relevant)])
     return result
@@ -100,7 +103,10 @@ def outcome(item: AskedQuestion, system: str, learned: dict[str, np.ndarray]) ->
     useful = in_quote or (
         closest
         and item.answerable
-        and any(holds(p, item.gold, item.source) for p in shown_passages(item, learned[item.id]))
+        and any(
+            holds(p, item.gold, item.source)
+            for p in shown_passages(item, learned[item.id], learned.get(item.id + "#wide"))
+        )
     )
     return {
         "answered": answered,
@@ -182,7 +188,7 @@ def run(
             settings,
         )
         ingest_seconds = time.perf_counter() - started
-        asked = ask_squad(service, questions, with_formula=True)
+        asked = ask_squad(service, questions, with_formula=True, wide=True)
         dev_files = sorted(p for p in corpus.iterdir() if p.is_file())
         dev = ask_dev(ingest_into(Path(folder) / "dev", corpus, dev_files, settings), dev_questions)
     learned = out_of_sample(asked, dev)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evals.answer_training import AskedQuestion, holds
-from service.answering.learned_selection import closest_indices
+from service.answering.learned_selection import CLOSEST_PASSAGES, KEPT_FROM_ANSWER, closest_indices
 from service.answering.relevance import QUESTION_FEATURES, RelevanceModel, question_row
 
 MIN_RECALL = 0.995
@@ -48,10 +48,27 @@ def relevance_rows(asked: Sequence[AskedQuestion], probabilities: Sequence[np.nd
     )
 
 
-def shown_passages(question: AskedQuestion, probabilities: np.ndarray) -> list[str]:
-    """The texts of the closest passages the service would show for ``question``."""
-    chosen = closest_indices(question.span_passages, probabilities)
-    return [question.passages[int(question.span_passages[i])] for i in chosen]
+def shown_passages(
+    question: AskedQuestion, probabilities: np.ndarray, wide_probabilities: np.ndarray | None = None
+) -> list[str]:
+    """The texts of the closest passages the service would show for ``question``: its two most
+    probable, then the most probable other one of its wider pool, when it was asked with one
+    (``AskedQuestion.wide``) and that pool's probabilities are given (``LearnedSelector.select``)."""
+    wide = question.wide if wide_probabilities is not None else None
+    kept = KEPT_FROM_ANSWER if wide is not None else CLOSEST_PASSAGES
+    shown = [
+        question.passages[int(question.span_passages[i])]
+        for i in closest_indices(question.span_passages, probabilities, kept)
+    ]
+    if wide is not None:
+        assert wide_probabilities is not None
+        for i in closest_indices(wide.span_passages, wide_probabilities, CLOSEST_PASSAGES + kept):
+            text = wide.passages[int(wide.span_passages[i])]
+            if len(shown) == CLOSEST_PASSAGES:
+                break
+            if text not in shown:
+                shown.append(text)
+    return shown
 
 
 def useful_when_closest(question: AskedQuestion, probabilities: np.ndarray) -> bool:

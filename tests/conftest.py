@@ -261,19 +261,19 @@ def local_llm_server(
 # `make test` gives each of its two xdist workers whole files, so starting with the long ones lets the
 # short ones fill in at the end and both workers finish together. Order within a file is unchanged.
 HEAVIEST_FIRST = (
-    "test_ingest",  # 83 s
-    "test_ui",  # 58 s
-    "test_crash",  # 56 s
+    "test_ingest",  # 70 s
+    "test_ui",  # 55 s
     "test_scale_out",  # 44 s
-    "test_bench",  # 35 s
-    "test_hardening",  # 29 s
-    "test_eval",  # 28 s
-    "test_retrieval",  # 28 s
-    "test_answers_bench",  # 21 s
-    "test_api",  # 19 s
-    "test_operations",  # 18 s
-    "test_generation",  # 16 s
-    "test_offline",  # 15 s
+    "test_eval",  # 30 s
+    "test_crash",  # 30 s
+    "test_bench",  # 29 s
+    "test_hardening",  # 26 s
+    "test_answers_bench",  # 23 s
+    "test_retrieval",  # 18 s
+    "test_api",  # 17 s
+    "test_operations",  # 15 s
+    "test_generation",  # 15 s
+    "test_offline",  # 13 s
 )
 
 

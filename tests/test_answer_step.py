@@ -232,3 +232,25 @@ def test_an_unsure_step_offers_its_closest_passages_one_per_passage_best_first(e
     assert "Pinduoduo" in selection.closest[0].sentence.text
     scores = [c.score for c in selection.closest]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_an_unsure_step_looks_further_down_the_retrieval_for_its_third_closest_passage(
+    embedder: Embedder,
+) -> None:
+    first = [
+        passage("Tea is grown in the hills around the city. The harvest starts in April.", "d1", 0),
+        passage("The weather was mild that week. Nobody went out in the rain.", "d2", 1),
+    ]
+    further = passage("Alibaba's rivals at home include Pinduoduo and ByteDance, the article says.", "d3", 2)
+    question = "Who competes with Alibaba in China?"
+    vector = embedder.embed_query(question)
+    alone = selector(embedder).select(question, vector, first)
+    wider = selector(embedder).select(question, vector, first, [*first, further])
+    assert not alone.answered and not wider.answered
+    assert {c.passage.chunk.id for c in alone.closest} == {p.chunk.id for p in first}
+    # The two best of the passages the answer was judged on, then the best one beyond them.
+    assert [c.passage.chunk.id for c in wider.closest[:2]] == [c.passage.chunk.id for c in alone.closest]
+    assert (
+        wider.closest[2].passage.chunk.id == further.chunk.id
+        and "Pinduoduo" in wider.closest[2].sentence.text
+    )

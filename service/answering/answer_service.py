@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator
+from dataclasses import replace
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from service.answering.follow_up import (
     searched_question,
 )
 from service.answering.formula_selection import FormulaSelector
-from service.answering.learned_selection import LearnedSelector
+from service.answering.learned_selection import CLOSEST_POOL, LearnedSelector
 from service.answering.question_parts import question_parts
 from service.answering.relevance import shipped_relevance
 from service.answering.retrieval import Retrieval, Retriever
@@ -193,13 +194,29 @@ class AnswerService:
             return retrieval.query_vector
         return self.embedder.embed_query(question)  # BM25 alone made no question vector
 
-    def select(self, question: str, retrieval: Retrieval, step: str | None = None) -> Selection:
+    def select(
+        self, question: str, retrieval: Retrieval, step: str | None = None, wider: Retrieval | None = None
+    ) -> Selection:
         """The spans of the retrieved passages that best answer ``question``, and whether they do,
-        by ``step`` (the settings' answer step when None)."""
+        by ``step`` (the settings' answer step when None); ``wider``: the same retrieval further
+        down, where an unsure step looks for the closest passages."""
         vector = self.query_vector(question, retrieval)
         if (step or self.settings.answer_step) == "formula":
             return self.formula.select(question, vector, retrieval.passages)
-        return self.learned.select(question, vector, retrieval.passages)
+        return self.learned.select(question, vector, retrieval.passages, wider.passages if wider else None)
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int | None,
+        groups: frozenset[str] | None,
+        documents: frozenset[str] | None,
+    ) -> tuple[Retrieval, Retrieval]:
+        """The ``top_k`` passages the answer is made from, and the same retrieval down to
+        ``CLOSEST_POOL`` passages, where the closest ones are looked for when the step is unsure."""
+        k = top_k or self.settings.top_k
+        wider = self.retriever.retrieve(question, max(k, CLOSEST_POOL), groups, documents)
+        return replace(wider, passages=wider.passages[:k]), wider
 
     def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:
         """Answer from the documents readable by ``groups`` (every one when None: auth off)."""
@@ -246,8 +263,8 @@ class AnswerService:
         answered = []
         for i, part in enumerate(parts):
             searched = searched_question(part, [EarlierTurn(question=parts[i - 1])] if i else None)
-            retrieval = self.retriever.retrieve(searched, top_k or self.settings.top_k, groups, documents)
-            answered.append((part, self.select(searched, retrieval)))
+            retrieval, wider = self.retrieve(searched, top_k, groups, documents)
+            answered.append((part, self.select(searched, retrieval, wider=wider)))
         return answered
 
     def notice(
@@ -294,7 +311,7 @@ class AnswerService:
         question = self.searched(request)
         if question != request.question:
             lap("contextualise", started)
-        retrieval = self.retriever.retrieve(question, request.top_k or self.settings.top_k, groups, documents)
+        retrieval, wider = self.retrieve(question, request.top_k, groups, documents)
         timings.update(retrieval.timings_ms)
         retrieved = [
             RetrievedPassage(rank=rank, **Passage.fields_of(p))
@@ -305,7 +322,7 @@ class AnswerService:
         selection: Selection | None = None
         if mode == "generated" and retrieval.passages and self.settings.llm_abstain == "step":
             t = time.perf_counter()
-            selection = self.select(question, retrieval)
+            selection = self.select(question, retrieval, wider=wider)
             lap("select", t)
         # The model is asked whenever the passages look relevant: when the step answers, and when it
         # is unsure but shows the closest passages.
@@ -342,7 +359,7 @@ class AnswerService:
                 return
         if selection is None:
             t = time.perf_counter()
-            selection = self.select(question, retrieval)
+            selection = self.select(question, retrieval, wider=wider)
             lap("select", t)
         outcome, cited = outcome_of(selection)
         parts = question_parts(question)

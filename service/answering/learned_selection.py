@@ -28,6 +28,12 @@ from service.answering.span_features import FEATURES, CandidateSpan, feature_row
 from service.answering.span_model import AnswerModel
 
 CLOSEST_PASSAGES = 3
+# When the step is unsure, its two most probable passages are shown, and then the most probable
+# other one of the first CLOSEST_POOL retrieved: out of fold on the SQuAD articles the three shown
+# held the gold answer for 0.9230 of answerable questions, against 0.9192 for the best three of the
+# first top_k (5) and 0.9222 for the best three of the first 10 (dev questions: 1.0 for each).
+CLOSEST_POOL = 10
+KEPT_FROM_ANSWER = 2
 
 
 class LearnedSelector:
@@ -93,21 +99,46 @@ class LearnedSelector:
         )
         return candidates, rows
 
-    def select(self, question: str, query_vector: np.ndarray, passages: list[ScoredChunk]) -> Selection:
+    def select(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        passages: list[ScoredChunk],
+        wider: list[ScoredChunk] | None = None,
+    ) -> Selection:
+        """The answer from ``passages``; when unsure, the closest passages of ``wider`` (the same
+        retrieval, further down: ``CLOSEST_POOL``), or of ``passages`` when none is given."""
         listed = self.numbered_list(question, passages)
         if listed:
             return Selection(listed, 1.0, True)
         candidates, rows = self.features(question, query_vector, passages)
         model = self._model()
-        probabilities = typed(expected_answer_type(question), rows, model.probabilities(rows))
+        kind = expected_answer_type(question)
+        probabilities = typed(kind, rows, model.probabilities(rows))
         selection = choose(candidates, probabilities, model, self.max_sentences)
         if selection.answered or not candidates:
             return selection
-        ranks = np.array([c.rank for c in candidates])
-        closest = [
-            _candidate(candidates[i], float(probabilities[i])) for i in closest_indices(ranks, probabilities)
-        ]
+        # Relevance reads the rows the answer was judged on, as it was fitted.
         relevant = self._relevance is None or self._relevance().relevant(question_row(rows, probabilities))
+        ranks = np.array([c.rank for c in candidates])
+        kept = KEPT_FROM_ANSWER if wider is not None and len(wider) > len(passages) else CLOSEST_PASSAGES
+        closest = [
+            _candidate(candidates[i], float(probabilities[i]))
+            for i in closest_indices(ranks, probabilities, kept)
+        ]
+        if kept < CLOSEST_PASSAGES:
+            assert wider is not None
+            wide, wide_rows = self.features(question, query_vector, wider)
+            wide_probabilities = typed(kind, wide_rows, model.probabilities(wide_rows))
+            shown = {c.passage.chunk.id for c in closest}
+            for i in closest_indices(
+                np.array([c.rank for c in wide]), wide_probabilities, CLOSEST_PASSAGES + kept
+            ):
+                if len(closest) == CLOSEST_PASSAGES:
+                    break
+                if wide[i].passage.chunk.id not in shown:
+                    shown.add(wide[i].passage.chunk.id)
+                    closest.append(_candidate(wide[i], float(wide_probabilities[i])))
         return Selection(selection.chosen, selection.best_score, False, closest, relevant)
 
     def numbered_list(self, question: str, passages: list[ScoredChunk]) -> list[Candidate]:
