@@ -1,5 +1,6 @@
 """POST /ask and the other endpoints, over real HTTP to a uvicorn server on 127.0.0.1."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -349,3 +350,20 @@ def test_an_api_only_server_answers_without_the_page(served_corpus: Path, tmp_pa
         )
         assert client.get("/ui/").status_code == 404
         assert client.get("/", follow_redirects=False).status_code == 404
+
+
+def test_a_streamed_closest_reply_ends_with_its_passages_and_outcome(http: httpx.Client) -> None:
+    question = {"question": "Which domestic competitors are putting pressure on Alibaba?", "stream": True}
+    events: list[tuple[str, dict]] = []
+    with http.stream("POST", "/ask", json=question) as response:
+        assert response.status_code == 200
+        name = ""
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line.removeprefix("data: "))))
+    assert [name for name, _ in events] == ["passages", "citations", "done"]
+    done = events[-1][1]
+    assert_closest(done)
+    assert events[1][1]["citations"] == done["citations"]

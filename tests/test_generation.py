@@ -317,6 +317,7 @@ def test_streaming_sends_each_verified_sentence_before_the_model_finishes(
     assert sentence_at < ScriptedChat.sent_last_at  # verified and sent while the model still wrote
     done = events[-1][1]
     assert done["mode"] == "generated" and done["sentences"][0]["text"] == events[1][1]["text"]  # type: ignore[index]
+    assert done["outcome"] == "answered" and done["abstained"] is False  # type: ignore[index]
     citation_contract(done)
 
 
