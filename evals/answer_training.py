@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -242,27 +243,36 @@ def collect(
 # Fitting
 def _fit_logistic(asked: Sequence[AskedQuestion], c: float, dev_weight: float) -> AnswerModel:
     from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
     rows = np.vstack([a.rows for a in asked if len(a.rows)])
     labels = np.concatenate([a.labels for a in asked if len(a.rows)])
     weights = np.concatenate(
         [np.full(len(a.rows), dev_weight if a.source == "dev" else 1.0) for a in asked if len(a.rows)]
     )
-    scaler = StandardScaler().fit(rows)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    fitted = LogisticRegression(C=c, max_iter=2000).fit(
-        (rows - scaler.mean_) / scale, labels, sample_weight=weights
-    )
     return AnswerModel(
         features=FEATURES,
-        mean=tuple(float(x) for x in scaler.mean_),
-        scale=tuple(float(x) for x in scale),
-        coefficients=tuple(float(x) for x in fitted.coef_[0]),
-        intercept=float(fitted.intercept_[0]),
+        **standardised_logistic(rows, labels, LogisticRegression(C=c, max_iter=2000), sample_weight=weights),
         threshold=0.5,
         companion_ratio=1.01,
     )
+
+
+def standardised_logistic(
+    rows: np.ndarray, labels: np.ndarray, regression: Any, **fit: Any
+) -> dict[str, Any]:
+    """``regression`` (scikit-learn's LogisticRegression) fitted on standardised ``rows``: the
+    fields a shipped model keeps to score a row (``span_model.logistic``)."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(rows)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    fitted = regression.fit((rows - scaler.mean_) / scale, labels, **fit)
+    return {
+        "mean": tuple(float(x) for x in scaler.mean_),
+        "scale": tuple(float(x) for x in scale),
+        "coefficients": tuple(float(x) for x in fitted.coef_[0]),
+        "intercept": float(fitted.intercept_[0]),
+    }
 
 
 def right(question: AskedQuestion, probabilities: np.ndarray, threshold: float, ratio: float) -> bool:

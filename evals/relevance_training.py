@@ -14,11 +14,11 @@ still keeps ``MIN_RECALL`` of the answerable questions of each source, out of fo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from evals.answer_training import AskedQuestion, holds
+from evals.answer_training import AskedQuestion, holds, standardised_logistic
 from service.answering.learned_selection import CLOSEST_PASSAGES, KEPT_FROM_ANSWER, closest_indices
 from service.answering.relevance import QUESTION_FEATURES, RelevanceModel, question_row
 
@@ -80,31 +80,22 @@ def useful_when_closest(question: AskedQuestion, probabilities: np.ndarray) -> b
 
 def _fit(rows: np.ndarray, labels: np.ndarray) -> RelevanceModel:
     from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
-    scaler = StandardScaler().fit(rows)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     if len(set(labels.tolist())) < 2:
         # With no question of the other kind to learn from (a fold that holds out every unanswerable
         # one), nothing can be called irrelevant: every question is shown its closest passages.
+        mean = rows.mean(axis=0) if len(rows) else np.zeros(len(QUESTION_FEATURES))
         return RelevanceModel(
             QUESTION_FEATURES,
-            tuple(float(x) for x in scaler.mean_),
-            tuple(float(x) for x in scale),
+            tuple(float(x) for x in mean),
+            (1.0,) * len(QUESTION_FEATURES),
             (0.0,) * len(QUESTION_FEATURES),
             10.0 if labels.all() else -10.0,
             0.5,
         )
-    fitted = LogisticRegression(C=REGULARISATION, max_iter=2000, class_weight="balanced").fit(
-        (rows - scaler.mean_) / scale, labels
-    )
+    regression = LogisticRegression(C=REGULARISATION, max_iter=2000, class_weight="balanced")
     return RelevanceModel(
-        features=QUESTION_FEATURES,
-        mean=tuple(float(x) for x in scaler.mean_),
-        scale=tuple(float(x) for x in scale),
-        coefficients=tuple(float(x) for x in fitted.coef_[0]),
-        intercept=float(fitted.intercept_[0]),
-        threshold=0.5,
+        features=QUESTION_FEATURES, **standardised_logistic(rows, labels, regression), threshold=0.5
     )
 
 
@@ -153,15 +144,7 @@ def fit_relevance(asked: Sequence[AskedQuestion], probabilities: Sequence[np.nda
             else None,
             "auc": _auc(data.labels[mine], held_out[mine]),
         }
-    return RelevanceModel(
-        features=model.features,
-        mean=model.mean,
-        scale=model.scale,
-        coefficients=model.coefficients,
-        intercept=model.intercept,
-        threshold=cut,
-        about=about,
-    )
+    return replace(model, threshold=cut, about=about)
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:

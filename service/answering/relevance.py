@@ -11,9 +11,8 @@ shared SQuAD articles, and committed as ``relevance_model.json`` beside this fil
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from service.answering.span_features import FEATURES
+from service.answering.span_model import logistic, read_model, write_model
 
 MODEL_PATH = Path(__file__).with_name("relevance_model.json")
 
@@ -67,34 +67,18 @@ class RelevanceModel:
     about: dict[str, Any] = field(default_factory=dict)
 
     def probability(self, row: np.ndarray) -> float:
-        z = ((row - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coefficients)
-        return float(1.0 / (1.0 + math.exp(-(float(z) + self.intercept))))
+        return float(logistic(self, row))
 
     def relevant(self, row: np.ndarray) -> bool:
         return self.probability(row) >= self.threshold
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
+        write_model(self, path)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> RelevanceModel:
-        if not path.is_file():
-            raise RelevanceModelError(f"{path} is missing: run `cited train answers` to fit it")
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        model = cls(
-            features=tuple(raw["features"]),
-            mean=tuple(raw["mean"]),
-            scale=tuple(raw["scale"]),
-            coefficients=tuple(raw["coefficients"]),
-            intercept=float(raw["intercept"]),
-            threshold=float(raw["threshold"]),
-            about=dict(raw.get("about", {})),
-        )
-        if model.features != QUESTION_FEATURES:
-            raise RelevanceModelError(
-                f"{path} was fitted on other features than this version computes: run `cited train answers`"
-            )
-        return model
+        fields, _ = read_model(path, QUESTION_FEATURES, RelevanceModelError)
+        return cls(**fields)
 
 
 @cache

@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,34 +40,59 @@ class AnswerModel:
     about: dict[str, Any] = field(default_factory=dict)  # how it was fitted and what CV measured
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        if len(rows) == 0:
-            return np.zeros(0)
-        z = ((rows - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coefficients)
-        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        return logistic(self, rows)
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
+        write_model(self, path)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> AnswerModel:
-        if not path.is_file():
-            raise AnswerModelError(f"{path} is missing: run `cited train answers` to fit it")
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        model = cls(
-            features=tuple(raw["features"]),
-            mean=tuple(raw["mean"]),
-            scale=tuple(raw["scale"]),
-            coefficients=tuple(raw["coefficients"]),
-            intercept=float(raw["intercept"]),
-            threshold=float(raw["threshold"]),
-            companion_ratio=float(raw["companion_ratio"]),
-            about=dict(raw.get("about", {})),
+        fields, raw = read_model(path, FEATURES, AnswerModelError)
+        return cls(**fields, companion_ratio=float(raw["companion_ratio"]))
+
+
+class Logistic(Protocol):
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+
+
+def logistic(model: Logistic, rows: np.ndarray) -> np.ndarray:
+    """The model's probability for each row of standardised features (one row or several)."""
+    if np.ndim(rows) == 2 and len(rows) == 0:
+        return np.zeros(0)
+    z = ((rows - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coefficients)
+    return 1.0 / (1.0 + np.exp(-(z + model.intercept)))
+
+
+def write_model(model: Any, path: Path) -> None:
+    """A fitted model (a dataclass) as the JSON file Cited ships: a few kilobytes, reviewed as a diff."""
+    path.write_text(json.dumps(asdict(model), indent=1) + "\n", encoding="utf-8")
+
+
+def read_model(
+    path: Path, features: tuple[str, ...], error: type[Exception]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields every shipped logistic model has, and the whole file for the rest; ``error`` when
+    the file is missing or was fitted on other ``features`` than this code computes."""
+    if not path.is_file():
+        raise error(f"{path} is missing: run `cited train answers` to fit it")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    fields = {
+        "features": tuple(raw["features"]),
+        "mean": tuple(raw["mean"]),
+        "scale": tuple(raw["scale"]),
+        "coefficients": tuple(raw["coefficients"]),
+        "intercept": float(raw["intercept"]),
+        "threshold": float(raw["threshold"]),
+        "about": dict(raw.get("about", {})),
+    }
+    if fields["features"] != features:
+        raise error(
+            f"{path} was fitted on other features than this version computes: run `cited train answers`"
         )
-        if model.features != FEATURES:
-            raise AnswerModelError(
-                f"{path} was fitted on other features than this version computes: run `cited train answers`"
-            )
-        return model
+    return fields, raw
 
 
 @cache
