@@ -10,7 +10,7 @@ import typer
 
 from cited.settings import get_settings
 from cli.errors import CommandError
-from cli.options import ReportDirOption
+from cli.options import SQUAD2_DEV, ReportDirOption, SquadOption
 from evals.inputs import kept_store, known_names, new_folder, require_beir
 
 bench = typer.Typer(
@@ -44,9 +44,7 @@ def bench_ask(
 
 @bench.command("history")
 def bench_history(
-    dataset: Annotated[
-        Path, typer.Option(help="A SQuAD 2.0 slice: questions.jsonl and corpus/ (squad2-dev/README.md).")
-    ] = Path("../shared/benchmarks/squad2-dev"),
+    dataset: SquadOption = SQUAD2_DEV,
     max_questions: Annotated[
         int | None, typer.Option(min=2, help="Only the first N questions (default: every one).")
     ] = None,
@@ -227,9 +225,7 @@ def bench_ingest(
 
 @bench.command("answers")
 def bench_answers(
-    dataset: Annotated[
-        Path, typer.Option(help="A SQuAD 2.0 slice: questions.jsonl and corpus/ (squad2-dev/README.md).")
-    ] = Path("../shared/benchmarks/squad2-dev"),
+    dataset: SquadOption = SQUAD2_DEV,
     article: Annotated[
         list[str] | None, typer.Option(help="Only this article (repeatable; default: every one).")
     ] = None,

@@ -14,6 +14,13 @@ DataDirOption = Annotated[
 ]
 
 
+SquadOption = Annotated[
+    Path,
+    typer.Option("--dataset", help="A SQuAD 2.0 slice: questions.jsonl and corpus/ (squad2-dev/README.md)."),
+]
+SQUAD2_DEV = Path("../shared/benchmarks/squad2-dev")
+
+
 def settings_for(data_dir: Path | None) -> Settings:
     """The settings from the environment, with ``--data-dir`` when given."""
     settings = get_settings()

@@ -7,16 +7,14 @@ from typing import Annotated
 
 import typer
 
-from cli.options import ReportDirOption, get_settings
+from cli.options import SQUAD2_DEV, ReportDirOption, SquadOption, get_settings
 
 train = typer.Typer(help="Fit the models Cited ships (never on the golden set).", no_args_is_help=True)
 
 
 @train.command("answers")
 def train_answers(
-    dataset: Annotated[
-        Path, typer.Option(help="A SQuAD 2.0 slice: questions.jsonl and corpus/ (squad2-dev/README.md).")
-    ] = Path("../shared/benchmarks/squad2-dev"),
+    dataset: SquadOption = SQUAD2_DEV,
     corpus: Annotated[Path, typer.Option(help="The documents the dev questions are about.")] = Path("corpus"),
     questions: Annotated[
         Path, typer.Option(help="Dev questions (JSONL, as evals/data/dev_questions.jsonl).")
