@@ -17,6 +17,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCIFACT ?= ../shared/benchmarks/scifact
 SQUAD2  ?= ../shared/benchmarks/squad2-dev
+FINANCEBENCH ?= ../shared/benchmarks/financebench-dev
 # Full-size stores kept between benchmarks (SciFact, about 300 MB), removed after them.
 BENCH_STORES ?= /tmp/cited-bench-stores
 
@@ -104,6 +105,8 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench documents --store $(BENCH_STORES)/minilm
 	$(BIN)/cited bench writes --store $(BENCH_STORES)/minilm
 	$(BIN)/cited bench pdf
+	$(BIN)/cited bench ocr
+	$(BIN)/cited bench filings --dataset $(FINANCEBENCH)
 	$(BIN)/cited bench answers --dataset $(SQUAD2)
 	$(BIN)/cited bench generate
 	$(BIN)/cited bench load

@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     # truncates past 256 tokens; 200 leaves room for the special tokens.
     chunk_size: int = Field(200, ge=32, le=254, description="Chunk size in embedder tokens.")
     chunk_overlap: int = Field(30, ge=0, le=128, description="Overlap between chunks in tokens.")
+    # Reading. Scanned PDF pages (no text layer) are read by Tesseract when it is installed
+    # (ingest/ocr.py); off, or without it, the ingest lists each such page and what to install.
+    ocr: Literal["auto", "off"] = Field(
+        "auto", description="auto: read scanned PDF pages with Tesseract where it is installed; off: never."
+    )
+    ocr_languages: str = Field(
+        "eng",
+        pattern=r"^[a-z_]{3,}(\+[a-z_]{3,})*$",
+        description="Tesseract languages, joined with + (eng, eng+deu); each needs tesseract-ocr-<lang>.",
+    )
+    table_rows: bool = Field(
+        True,
+        description="Write tables (PDF, DOCX, PPTX) as rows keeping their labels ('Revenue — 2022: 5').",
+    )
     # int8 ONNX build of the same weights: faster on CPU, measured by `cited bench ingest`.
     embedder: Literal["minilm", "minilm-int8"] = Field(
         "minilm", description="minilm (fp32, sentence-transformers) or minilm-int8 (int8 ONNX)."
@@ -76,6 +90,11 @@ class Settings(BaseSettings):
     multilingual: bool = Field(
         MULTILINGUAL_DEFAULT,
         description="Also index and search with multilingual-e5-small (finds Chinese and other languages).",
+    )
+    # A question that names a company, a product or a document favours that document's passages
+    # (service/answering/named_documents.py); it never excludes the others.
+    favour_named_documents: bool = Field(
+        True, description="Favour the passages of a document the question names (title, file name, aliases)."
     )
     fusion_bm25: float = Field(1.0, ge=0, le=10, description="Fusion weight of BM25.")
     fusion_dense: float = Field(0.75, ge=0, le=10, description="Fusion weight of MiniLM vectors.")

@@ -336,3 +336,55 @@ def bench_pdf(
     with tempfile.TemporaryDirectory() as folder:
         result = measure(Path(folder), reports)
     typer.echo(json.dumps(result, indent=2))
+
+
+FINANCEBENCH_DEV = Path("../shared/benchmarks/financebench-dev")
+
+
+@bench.command("filings")
+def bench_filings(
+    dataset: Annotated[
+        Path,
+        typer.Option(help="A FinanceBench slice: questions.jsonl and pdfs/ (financebench-dev/README.md)."),
+    ] = FINANCEBENCH_DEV,
+    parts: Annotated[
+        str,
+        typer.Option(
+            help="Variants, comma-separated: 'everything on', 'no table rows', 'no OCR', "
+            "'no document favouring'."
+        ),
+    ] = "everything on,no table rows,no OCR,no document favouring",
+    label: Annotated[str, typer.Option(help="Added to the report's name (e.g. before).")] = "",
+    reports: ReportDirOption = None,
+) -> None:
+    """Evidence retrieved @5/@10 and shown, outcomes and ingest time per page, over long filings in one
+    store, with each part (tables, OCR, favouring the named document) switched off in turn."""
+    from cli.options import split_list
+    from evals.benchmarks.filings_bench import PARTS, measure
+    from evals.financebench import DatasetError, load_questions
+
+    try:
+        questions = load_questions(dataset)
+    except DatasetError as exc:
+        raise CommandError(str(exc)) from exc
+    variants = split_list(parts)
+    known_names(variants, PARTS, "variant")
+    result = measure(dataset, questions, get_settings(), reports, variants, label)
+    summary = [{k: v for k, v in row.items() if k != "per_question"} for row in result["variants"]]  # type: ignore[union-attr]
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@bench.command("ocr")
+def bench_ocr(
+    corpus: Annotated[
+        Path | None, typer.Option(help="Text corpus to scan (default: CITED_CORPUS_DIR).")
+    ] = None,
+    reports: ReportDirOption = None,
+) -> None:
+    """Tesseract's seconds per scanned page and character error rate at several resolutions."""
+    from evals.benchmarks.ocr_bench import measure
+    from ingest.ocr import missing_reason
+
+    if (reason := missing_reason("eng")) is not None:
+        raise CommandError(reason)
+    typer.echo(json.dumps(measure(corpus or get_settings().corpus_dir, reports), indent=2))

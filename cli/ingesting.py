@@ -70,6 +70,8 @@ def ingest(
         typer.echo(
             f"{'access would change' if dry_run else 'access changed'}: {source} -> {', '.join(groups)}"
         )
+    for source, warning in report.warnings:
+        typer.secho(f"PARTLY READ: {source}: {warning}", fg="yellow", err=True)
     for source, reason in report.failed:
         typer.secho(f"FAILED: {source}: {reason}", fg="red", err=True)
     if dry_run:
@@ -88,6 +90,12 @@ def ingest(
             else ""
         )
     )
+    if report.ocr_pages:
+        seconds = report.step_seconds["ocr"]
+        typer.echo(
+            f"OCR: {report.ocr_pages} scanned page(s) read in {seconds:.1f} s "
+            f"({report.ocr_pages / max(seconds, 1e-9):.2f} pages/s)"
+        )
     if not report.ok:
         raise CommandError(
             f"{len(report.failed)} file(s) could not be read (listed above); the rest is indexed", exit_code=1

@@ -33,6 +33,7 @@ from cited.errors import (
 from cited.operations.metrics import Metrics
 from cited.settings import Settings
 from ingest.access import AccessPolicy, AccessPolicyError, load_policy
+from ingest.document_chunks import read_options
 from ingest.filenames import BadFileNameError, safe_upload_name
 from ingest.loading import FileSource, UnreadableFileError, load
 from ingest.manifest import Manifest
@@ -112,7 +113,7 @@ class CorpusChanges:
         # Parsed before it replaces anything: a broken file never costs the previous version.
         staged = self._stage(target.parent, name, data)
         try:
-            load(staged, target.parent)
+            load(staged, target.parent, read_options(self.settings))
         except UnreadableFileError as exc:
             staged.unlink(missing_ok=True)
             raise InvalidInputError("unreadable_file", f"{name}: {exc}") from None

@@ -15,9 +15,18 @@ from cited.text.token_runs import TokenRun
 from ingest.chunking import Chunker
 from ingest.cleaning import RULES_VERSION, clean
 from ingest.loading import LoadedDocument, UnreadableFileError
+from ingest.pdf_pages import ReadOptions
+
+
+def read_options(settings: Settings) -> ReadOptions:
+    return ReadOptions(
+        ocr=settings.ocr != "off", ocr_languages=settings.ocr_languages, table_rows=settings.table_rows
+    )
+
 
 # Bump when loading or chunking changes in a way that alters stored chunks.
-PIPELINE_VERSION = "3"  # 2: span vectors pooled at ingest; 3: PDFs read with PDFium
+# 4: tables as labelled rows, scanned pages read by OCR.
+PIPELINE_VERSION = "4"  # 2: span vectors pooled at ingest; 3: PDFs read with PDFium
 
 
 def pipeline_fingerprint(settings: Settings) -> str:
@@ -33,6 +42,8 @@ def pipeline_fingerprint(settings: Settings) -> str:
             str(settings.chunk_size),
             str(settings.chunk_overlap),
             *([] if settings.span_vectors else ["no-span-vectors"]),
+            *([] if settings.table_rows else ["no-table-rows"]),
+            "ocr-off" if settings.ocr == "off" else f"ocr-{settings.ocr_languages}",
         ]
     )
     return hashlib.sha256(key.encode()).hexdigest()[:8]
@@ -75,7 +86,9 @@ class DocumentChunker:
                 end=span.end,
                 index=i,
                 pipeline=self.pipeline,
-                page=span.page,
+                page=span.page if document.unit == "page" else None,
+                slide=span.page if document.unit == "slide" else None,
+                ocr=span.page in document.ocr_pages,
                 groups=groups,
                 sha256=document.sha256,
                 ingested_at=ingested_at,

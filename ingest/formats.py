@@ -9,10 +9,11 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "html": (".html", ".htm"),
     "pdf": (".pdf",),
     "docx": (".docx",),
+    "pptx": (".pptx",),
 }
 TEXT_SUFFIXES = frozenset(FORMATS["text"])
 MARKDOWN_SUFFIXES = frozenset(FORMATS["markdown"])
 HTML_SUFFIXES = frozenset(FORMATS["html"])
 SUPPORTED_SUFFIXES = frozenset(suffix for suffixes in FORMATS.values() for suffix in suffixes)
-# ".txt .md .html .pdf .docx": what people are told Cited reads.
+# ".txt .md .html .pdf .docx .pptx": what people are told Cited reads.
 READABLE = " ".join(suffixes[0] for suffixes in FORMATS.values())

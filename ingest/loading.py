@@ -1,23 +1,29 @@
 """Finding documents under a corpus root and reading each one into plain text.
 
-Each format goes through a well-kept parser: PDFium through pypdfium2 (PDF), python-docx (DOCX),
-BeautifulSoup (HTML), charset-normalizer (text of unknown encoding). A file that cannot be read raises
-:class:`UnreadableFileError` with a reason a person can act on.
+Each format goes through a well-kept parser: PDFium through pypdfium2 (PDF, with Tesseract for scanned
+pages: ``ingest/pdf_pages.py``), python-docx (DOCX), python-pptx (PPTX: ``ingest/slides.py``),
+BeautifulSoup (HTML), charset-normalizer (text of unknown encoding). Tables become labelled rows
+(``ingest/table_rows.py``). A file that cannot be read raises :class:`UnreadableFileError` with a
+reason a person can act on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Literal, Protocol
 
 from ingest.access import ACCESS_FILE
 from ingest.dating import document_date, pdf_date
 from ingest.formats import HTML_SUFFIXES, MARKDOWN_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
+from ingest.pdf_pages import PDFIUM, PdfError, ReadOptions, read_pdf
+from ingest.slides import DeckError, read_deck
+from ingest.table_rows import grid_rows
 
 _TITLE_MAX_CHARS = 150
 
@@ -30,19 +36,26 @@ class UnreadableFileError(Exception):
 class LoadedDocument:
     """A document as read from disk, before cleaning.
 
-    ``pages`` holds one string per PDF page, or a single string for every other format.
+    ``pages`` holds one string per PDF page or slide, or a single string for every other format.
     """
 
     source: str  # path relative to the corpus root, with forward slashes
     document_id: str  # content hash of the file's bytes (the first 16 hex digits of sha256)
     title: str
     pages: list[str]
-    paged: bool  # True for PDFs: chunk pages are recorded
+    paged: bool  # True for PDFs and decks: each chunk's page (or slide) is recorded
     sha256: str = ""
     # When it is from, as ISO 8601, and where that was read: "text", "properties" or "file"
     # (``ingest/dating.py``); empty when nothing says.
     document_date: str = ""
     date_source: str = ""
+    unit: Literal["page", "slide"] = "page"  # what a number in ``pages`` is
+    ocr_pages: frozenset[int] = frozenset()  # 1-based pages whose text Tesseract read
+    # Scanned pages left unread (OCR off or missing), and what to do about it: the ingest lists them.
+    blank_pages: tuple[int, ...] = ()
+    blank_reason: str = ""
+    # Seconds spent reading: "text" (text layers, every other format), "tables", "ocr".
+    read_seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 class DocumentSource(Protocol):
@@ -60,7 +73,7 @@ class DocumentSource(Protocol):
         ingest skip reading it. None: always read. May raise OSError."""
         ...
 
-    def load(self) -> LoadedDocument:
+    def load(self, options: ReadOptions | None = None) -> LoadedDocument:
         """The document as text. Raises :class:`UnreadableFileError`."""
         ...
 
@@ -81,8 +94,8 @@ class FileSource:
         info = self.path.stat()
         return info.st_size, info.st_mtime_ns
 
-    def load(self) -> LoadedDocument:
-        return load(self.path, self.root)
+    def load(self, options: ReadOptions | None = None) -> LoadedDocument:
+        return load(self.path, self.root, options)
 
 
 def discover(root: Path) -> tuple[list[Path], list[Path]]:
@@ -111,20 +124,39 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load(path: Path, root: Path) -> LoadedDocument:
+@dataclass
+class _Read:
+    """What a format's reader found (see :class:`LoadedDocument`)."""
+
+    title: str | None
+    pages: list[str]
+    unit: Literal["page", "slide"] | None = None  # None: one text, not paged
+    ocr_pages: frozenset[int] = frozenset()
+    blank_pages: tuple[int, ...] = ()
+    blank_reason: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def load(path: Path, root: Path, options: ReadOptions | None = None) -> LoadedDocument:
     """Read one file. Raises :class:`UnreadableFileError` when it cannot be read."""
+    options = options or ReadOptions()
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFileError(f"cannot open the file: {exc.strerror or exc}") from exc
     if not data.strip():
-        raise UnreadableFileError("the file is empty")
+        raise UnreadableFileError("the file is empty (0 bytes, or only blank space)")
     kind = _kind(path)
-    title, pages = _READERS[kind](data)
-    if not any(page.strip() for page in pages):
+    started = time.perf_counter()
+    read = _READERS[kind](data, options)
+    if not read.seconds:
+        read.seconds = {"text": time.perf_counter() - started}
+    if not any(page.strip() for page in read.pages):
+        if read.blank_pages:
+            raise UnreadableFileError(f"no text: {scans_unread(read.blank_pages, read.blank_reason)}")
         raise UnreadableFileError(
-            "no text could be extracted (a scanned PDF or an image needs OCR first)"
-            if path.suffix.lower() == ".pdf"
+            "no text could be extracted: its pages have no text layer and no scanned image for OCR to read"
+            if kind == "pdf"
             else "no text could be extracted"
         )
     properties = _PROPERTY_DATES[kind](data) if kind in _PROPERTY_DATES else None
@@ -132,17 +164,31 @@ def load(path: Path, root: Path) -> LoadedDocument:
         modified_s: float | None = path.stat().st_mtime
     except OSError:
         modified_s = None
-    date, date_source = document_date(pages[0], properties, modified_s)
+    date, date_source = document_date(read.pages[0], properties, modified_s)
     return LoadedDocument(
         source=path.relative_to(root).as_posix(),
         document_id=document_id(data),
-        title=title or _title_from_text(pages[0]) or _title_from_name(path),
-        pages=pages,
-        paged=path.suffix.lower() == ".pdf",
+        title=_title(read, path),
+        pages=read.pages,
+        paged=read.unit is not None,
         sha256=sha256_of(data),
         document_date=date or "",
         date_source=date_source or "",
+        unit=read.unit or "page",
+        ocr_pages=read.ocr_pages,
+        blank_pages=read.blank_pages,
+        blank_reason=read.blank_reason,
+        read_seconds=read.seconds,
     )
+
+
+def scans_unread(pages: Sequence[int], reason: str) -> str:
+    """``pages 2, 5 are scanned images with no text layer, and <reason>``: what the ingest reports."""
+    more = f" and {len(pages) - 10} more" if len(pages) > 10 else ""
+    shown = ", ".join(str(p) for p in pages[:10]) + more
+    if len(pages) == 1:
+        return f"page {shown} is a scanned image with no text layer, and {reason}"
+    return f"pages {shown} are scanned images with no text layer, and {reason}"
 
 
 def _kind(path: Path) -> str:
@@ -171,14 +217,14 @@ def _decode(data: bytes) -> str:
     return str(best)
 
 
-def _read_text(data: bytes) -> tuple[str | None, list[str]]:
-    return None, [_decode(data)]
+def _read_text(data: bytes, options: ReadOptions) -> _Read:
+    return _Read(None, [_decode(data)])
 
 
-def _read_markdown(data: bytes) -> tuple[str | None, list[str]]:
+def _read_markdown(data: bytes, options: ReadOptions) -> _Read:
     text = _decode(data)
     heading = re.search(r"^#\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
-    return (heading.group(1).strip() if heading else None), [text]
+    return _Read(heading.group(1).strip() if heading else None, [text])
 
 
 # Elements that are never content: code, styling, and page chrome.
@@ -190,7 +236,7 @@ _HTML_BLOCKS = [
 ]  # fmt: skip
 
 
-def _read_html(data: bytes) -> tuple[str | None, list[str]]:
+def _read_html(data: bytes, options: ReadOptions) -> _Read:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(data), "html.parser")
@@ -208,91 +254,81 @@ def _read_html(data: bytes) -> tuple[str | None, list[str]]:
     for br in soup.find_all("br"):
         br.replace_with("\n")
     lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
-    return title or None, ["\n".join(lines)]
+    return _Read(title or None, ["\n".join(lines)])
 
 
-def _read_pdf(data: bytes) -> tuple[str | None, list[str]]:
-    """Each page's text layer through PDFium (pypdfium2, Apache-2.0/BSD), Chrome's PDF engine.
-
-    Measured against pypdf 7.1, which Cited used before, on generated PDFs (``cited bench pdf``,
-    ``reports/pdf-extraction.md``): 0.40 against 3.64 ms a page with a table on each page (every
-    row on one line from both, "Region 0 100 m 110 m +3%"), 1.26 against 21.17 ms a page of dense
-    8-point text. pdfminer.six, tried once outside the bench, split table rows into columns and took
-    27.9 ms a page.
-    """
-    import pypdfium2 as pdfium
-
-    with _PDFIUM:  # PDFium is not thread-safe: one document at a time in a process
-        try:
-            document = pdfium.PdfDocument(data)  # no password: owner-only PDFs open, as in any viewer
-        except pdfium.PdfiumError as exc:
-            if getattr(exc, "err_code", None) == _PDFIUM_PASSWORD_ERROR:
-                raise UnreadableFileError(
-                    "the PDF needs a password to open; save a copy without one (or ask its owner for one)"
-                ) from None
-            raise UnreadableFileError(f"not a readable PDF ({exc})") from exc
-        try:
-            pages = [_page_text(document[number]) for number in range(len(document))]
-            title = document.get_metadata_dict().get("Title")
-        except (pdfium.PdfiumError, ValueError, KeyError) as exc:
-            raise UnreadableFileError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
-        finally:
-            document.close()
-    return (title.strip() if isinstance(title, str) and title.strip() else None), pages
-
-
-def _page_text(page: Any) -> str:
-    text_page = page.get_textpage()
+def _read_pdf(data: bytes, options: ReadOptions) -> _Read:
     try:
-        # PDFium ends lines with CRLF; a PDF may hold NULs, which no store keeps.
-        return str(text_page.get_text_range()).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    finally:
-        text_page.close()
-        page.close()
+        read = read_pdf(data, options)
+    except PdfError as exc:
+        raise UnreadableFileError(str(exc)) from exc
+    return _Read(
+        read.title,
+        read.pages,
+        "page",
+        frozenset(read.ocr_pages),
+        tuple(read.blank_pages),
+        read.blank_reason,
+        read.seconds,
+    )
 
 
-_PDFIUM = threading.Lock()
-_PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
+def _read_pptx(data: bytes, options: ReadOptions) -> _Read:
+    try:
+        title, slides = read_deck(data)
+    except DeckError as exc:
+        raise UnreadableFileError(str(exc)) from exc
+    return _Read(title, slides, "slide")
 
 
-def _read_docx(data: bytes) -> tuple[str | None, list[str]]:
-    import io
+def _read_docx(data: bytes, options: ReadOptions) -> _Read:
     import zipfile
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: an encrypted Office file, or a .doc
+        raise UnreadableFileError(
+            "the document is password-protected (or an old .doc saved as .docx); save a copy "
+            "without a password as .docx"
+        )
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise UnreadableFileError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
-    # Body order, so a table's text stays between the paragraphs around it.
+    # Body order, so a table stays between the paragraphs around it; its rows keep their labels,
+    # and the paragraph before it is its caption.
     blocks: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            blocks.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows)
+            grid = [[cell.text for cell in row.cells] for row in item.rows]
+            if options.table_rows:
+                blocks.extend(grid_rows(grid, next((b for b in reversed(blocks) if b.strip()), "")))
+            else:
+                blocks.extend(" | ".join(cell.strip() for cell in row) for row in grid)
         else:
             blocks.append(item.text)
     title = document.core_properties.title or next(
         (p.text for p in document.paragraphs if p.style is not None and p.style.name == "Title"), None
     )
-    return (title.strip() if title and title.strip() else None), ["\n".join(blocks)]
+    return _Read(title.strip() if title and title.strip() else None, ["\n".join(blocks)])
 
 
-_READERS: dict[str, Callable[[bytes], tuple[str | None, list[str]]]] = {
+_READERS: dict[str, Callable[[bytes, ReadOptions], _Read]] = {
     "text": _read_text,
     "markdown": _read_markdown,
     "html": _read_html,
     "pdf": _read_pdf,
     "docx": _read_docx,
+    "pptx": _read_pptx,
 }
 
 
 def _pdf_properties_date(data: bytes) -> str | None:
     import pypdfium2 as pdfium
 
-    with _PDFIUM:
+    with PDFIUM:
         try:
             document = pdfium.PdfDocument(data)
         except pdfium.PdfiumError:
@@ -305,9 +341,15 @@ def _pdf_properties_date(data: bytes) -> str | None:
             document.close()
 
 
-def _docx_properties_date(data: bytes) -> str | None:
-    import io
+def _pptx_properties_date(data: bytes) -> str | None:
+    from pptx import Presentation
 
+    properties = Presentation(io.BytesIO(data)).core_properties
+    made = properties.created or properties.modified
+    return made.date().isoformat() if made else None
+
+
+def _docx_properties_date(data: bytes) -> str | None:
     import docx
 
     properties = docx.Document(io.BytesIO(data)).core_properties
@@ -318,7 +360,26 @@ def _docx_properties_date(data: bytes) -> str | None:
 _PROPERTY_DATES: dict[str, Callable[[bytes], str | None]] = {
     "pdf": _pdf_properties_date,
     "docx": _docx_properties_date,
+    "pptx": _pptx_properties_date,
 }
+
+
+def _title(read: _Read, path: Path) -> str:
+    """The reader's title when it names something, else the first line where it reads like a
+    heading, else the file name. A PDF's Title property is often a filing number
+    ("0000764478-23-000006") or the form's letterhead, and its first line a running header."""
+    for title in (read.title, _title_from_text(read.pages[0])):
+        if title and re.search(r"[^\W\d_]", title) and not _BOILERPLATE.match(title.strip()):
+            return title
+    return _title_from_name(path)
+
+
+# Letterheads and running headers that open many documents and name none of them.
+_BOILERPLATE = re.compile(
+    r"^(?:table of contents|contents|united states(?: securities and exchange commission)?|page \d+.*|"
+    r"confidential|draft|untitled|microsoft word.*|powerpoint presentation)$",
+    re.IGNORECASE,
+)
 
 
 def _title_from_text(text: str) -> str | None:

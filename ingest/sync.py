@@ -38,7 +38,7 @@ from cited.store.chunks import Chunk
 from cited.store.lexical_freshness import LexicalFreshness
 from cited.text.structure import passage_spans
 from ingest.access import AccessPolicy, AccessPolicyError, default_policy, load_policy
-from ingest.document_chunks import DocumentChunker
+from ingest.document_chunks import DocumentChunker, read_options
 from ingest.formats import READABLE
 from ingest.loading import (
     DocumentSource,
@@ -46,6 +46,7 @@ from ingest.loading import (
     LoadedDocument,
     UnreadableFileError,
     discover,
+    scans_unread,
 )
 from ingest.manifest import DocumentRecord, FileRecord, Manifest, records_of
 from ingest.publishing import Publisher
@@ -82,6 +83,7 @@ class Ingestor:
         self.lexical = lexical or LexicalFreshness(settings, store)
         self.manifest = Manifest(settings.manifest_path)
         self.chunker = DocumentChunker(settings, embedder.encode_plain)
+        self.read_options = read_options(settings)
         self.pipeline = self.chunker.pipeline
 
     # Entry points
@@ -193,10 +195,21 @@ class Ingestor:
         prepared: list[tuple[LoadedDocument, list[Chunk]]] = []
         for item in pending:
             try:
+                started = time.perf_counter()
+                document = item.load(self.read_options)
+                # What reading took, by part; the rest of the load (hashing, dating) is text's.
+                spent = time.perf_counter() - started
+                for step, seconds in document.read_seconds.items():
+                    run.report.step_seconds[step] += seconds
+                run.report.step_seconds["text"] += max(0.0, spent - sum(document.read_seconds.values()))
                 with run.report.timed("chunking"):
-                    document = item.load()
                     groups = tuple(sorted(run.groups[document.document_id]))
                     prepared.append((document, self.chunker.chunk(document, groups)))
+                run.report.ocr_pages += len(document.ocr_pages)
+                if document.blank_pages:
+                    run.report.warnings.append(
+                        (item.source, scans_unread(document.blank_pages, document.blank_reason))
+                    )
             except UnreadableFileError as exc:
                 run.report.failed.append((item.source, str(exc)))
                 run.keep_previous_version(item.source)
@@ -287,7 +300,7 @@ class Ingestor:
         """Point renamed documents at their new paths (no re-embedding)."""
         for doc_id, item in run.relocations:
             try:
-                document = item.load()
+                document = item.load(self.read_options)
             except UnreadableFileError as exc:
                 run.report.failed.append((item.source, str(exc)))
                 continue

@@ -18,9 +18,10 @@ _RACY_SECONDS = 2.0
 
 
 # The steps an ingest's time is reported by: loading the models (once per process, so the other
-# steps time only the work), reading and chunking documents (their sentence spans too), the
-# encoder, writing to Chroma and publishing, and rebuilding BM25.
-STEPS = ("loading", "chunking", "encoder", "writing", "bm25")
+# steps time only the work), reading documents (text layers and other formats, tables, OCR),
+# chunking them (their sentence spans too), the encoder, writing to Chroma and publishing, and
+# rebuilding BM25.
+STEPS = ("loading", "text", "tables", "ocr", "chunking", "encoder", "writing", "bm25")
 
 
 @dataclass
@@ -33,6 +34,9 @@ class IngestReport:
     relocated: list[tuple[str, str]] = field(default_factory=list)  # (old source, new source)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (source, same bytes as)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    # Indexed, but with pages left unread (scans with OCR off or missing): (source, what and why).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    ocr_pages: int = 0  # scanned pages read by Tesseract (their time is step_seconds["ocr"])
     unsupported: list[str] = field(default_factory=list)
     regrouped: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (source, new groups)
     written: dict[str, str] = field(default_factory=dict)  # source -> document id, this run

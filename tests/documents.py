@@ -91,3 +91,86 @@ def ingest_with_auth(root: Path) -> Settings:
     embedder = configured_embedder(settings)  # the process's one MiniLM
     Ingestor(settings, embedder, open_store(settings)).run(corpus)
     return settings
+
+
+def write_pptx(
+    path: Path,
+    slides: list[tuple[str, list[str]]],
+    table: tuple[int, list[list[str]]] | None = None,
+    notes: dict[int, str] | None = None,
+    grouped: dict[int, list[str]] | None = None,
+) -> Path:
+    """A deck with python-pptx: each slide a title and a text box of paragraphs; ``table`` (slide
+    index, grid) adds a table, ``notes`` speaker notes, ``grouped`` a group of two text boxes."""
+    from pptx import Presentation
+    from pptx.util import Inches, Pt
+
+    deck = Presentation()
+    layout = deck.slide_layouts[5]  # "Title Only": a title placeholder and free space
+    for index, (title, paragraphs) in enumerate(slides):
+        slide = deck.slides.add_slide(layout)
+        slide.shapes.title.text = title
+        if paragraphs:
+            box = slide.shapes.add_textbox(Inches(0.5), Inches(1.6), Inches(9), Inches(5)).text_frame
+            box.word_wrap = True
+            box.text = paragraphs[0]
+            for paragraph in paragraphs[1:]:
+                box.add_paragraph().text = paragraph
+            for paragraph in box.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(12)
+        if table is not None and table[0] == index:
+            grid = table[1]
+            shape = slide.shapes.add_table(
+                len(grid), len(grid[0]), Inches(0.5), Inches(4.5), Inches(9), Inches(2)
+            )
+            for r, row in enumerate(grid):
+                for c, value in enumerate(row):
+                    shape.table.cell(r, c).text = value
+        if grouped and index in grouped:
+            group = slide.shapes.add_group_shape()
+            for offset, text in enumerate(grouped[index]):
+                group.shapes.add_textbox(
+                    Inches(0.5 + 4.5 * offset), Inches(6.5), Inches(4), Inches(0.5)
+                ).text = text
+        if notes and index in notes:
+            slide.notes_slide.notes_text_frame.text = notes[index]
+    deck.save(str(path))
+    return path
+
+
+def sections(text: str, title: str) -> list[tuple[str, list[str]]]:
+    """A text's sections: each heading (a short line with no closing punctuation, followed by a
+    longer paragraph) and its paragraphs; text before the first heading goes under ``title``."""
+    blocks = [block.strip() for block in text.split("\n") if block.strip()]
+    found: list[tuple[str, list[str]]] = []
+    for i, block in enumerate(blocks):
+        following = blocks[i + 1] if i + 1 < len(blocks) else ""
+        heading = (
+            len(block) <= 80
+            and not block.endswith((".", "!", "?", ":", ";", ","))
+            and not block.startswith(("–", "-", "•"))
+            and len(following) > len(block)
+        )
+        if heading:
+            found.append((block, []))
+        else:
+            if not found:
+                found.append((title, []))
+            found[-1][1].append(block)
+    return found
+
+
+def deck_from_text(text_file: Path, out: Path) -> Path:
+    """The text made into a deck, one slide per section (the file's name titles the first slide
+    when the text opens with no heading)."""
+    title = text_file.stem.replace("-", " ")
+    return write_pptx(out, sections(text_file.read_text(encoding="utf-8"), title))
+
+
+def image_pdf_from_text(text_file: Path, out: Path) -> Path:
+    """The text typeset, each page rendered to a picture and put into a PDF with no text layer: a
+    scan of the document (``evals/scans.py``)."""
+    from evals.scans import scan_of_text
+
+    return scan_of_text(text_file, out)

@@ -77,7 +77,16 @@ def test_the_ingest_bench_times_ingest_and_raw_encoder_side_by_side_with_the_pee
     assert row["ratio"] == pytest.approx(raw / ingest, abs=0.01) and row["ratio"] > 0
     # The ingest's own time by step: its encoder's share is what the raw encoder does alone.
     for s in slices:
-        assert set(s["ingest_steps"]) == {"loading", "chunking", "encoder", "writing", "bm25"}
+        assert set(s["ingest_steps"]) == {
+            "loading",
+            "text",
+            "tables",
+            "ocr",
+            "chunking",
+            "encoder",
+            "writing",
+            "bm25",
+        }
         assert 0 < s["ingest_steps"]["encoder"] < s["ingest_seconds"]
         assert sum(s["ingest_steps"].values()) <= s["ingest_seconds"] + 0.05
     outside = row["ingest_seconds"] - row["ingest_encoder_seconds"]

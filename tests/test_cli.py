@@ -32,7 +32,10 @@ def test_ingest_reports_a_bad_file_by_name_ingests_the_rest_and_exits_1(tmp_path
     assert "2 added" in run.stdout and "1 failed" in run.stdout
     # Where the time went, by step (IngestReport.step_seconds).
     step = r"{} [\d.]+ s"
-    named = ", ".join(step.format(name) for name in ("loading", "chunking", "encoder", "writing", "bm25"))
+    named = ", ".join(
+        step.format(name)
+        for name in ("loading", "text", "tables", "ocr", "chunking", "encoder", "writing", "bm25")
+    )
     steps = re.search(rf"chunks embedded in [\d.]+ s \({named}\)", run.stdout)
     assert steps is not None, run.stdout
 

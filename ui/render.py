@@ -41,6 +41,8 @@ def _one_line(text: str) -> str:
 
 def _where(citation: Citation) -> str:
     where = citation.source + (f", page {citation.page}" if citation.page else "")
+    where += f", slide {citation.slide}" if citation.slide else ""
+    where += " (read by OCR)" if citation.ocr else ""
     if citation.document_date:
         where += f", dated {citation.document_date}" + (
             " (file date)" if citation.date_source == "file" else ""

@@ -46,7 +46,9 @@ class Chunk:
     end: int
     index: int
     pipeline: str  # fingerprint of the ingest settings that produced it
-    page: int | None = None
+    page: int | None = None  # 1-based PDF page where it starts
+    slide: int | None = None  # 1-based slide of a deck (a chunk never crosses slides)
+    ocr: bool = False  # its text was read from a page image by Tesseract
     groups: tuple[str, ...] = ()  # who may read it (ingest/access.py); empty only in old stores
     sha256: str = ""  # of the document's bytes; empty in stores written before the manifest
     ingested_at: str = ""  # ISO time the chunk was written
@@ -88,6 +90,10 @@ class Chunk:
         # Chroma metadata cannot hold None, so an absent page is left out.
         if self.page is not None:
             payload["page"] = self.page
+        if self.slide is not None:
+            payload["slide"] = self.slide
+        if self.ocr:
+            payload["ocr"] = True
         if self.sha256:
             payload["sha256"] = self.sha256
         if self.ingested_at:
@@ -116,6 +122,8 @@ class Chunk:
             index=int(meta["index"]),
             pipeline=str(meta.get("pipeline", "")),
             page=int(meta["page"]) if "page" in meta else None,
+            slide=int(meta["slide"]) if "slide" in meta else None,
+            ocr=bool(meta.get("ocr", False)),
             groups=groups_of(meta),
             sha256=str(meta.get("sha256", "")),
             ingested_at=str(meta.get("ingested_at", "")),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.loading import LoadedDocument, document_id, sha256_of
+from ingest.pdf_pages import ReadOptions
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class BeirDocument:
     def stat(self) -> None:
         return None  # a record has no file times: always hashed
 
-    def load(self) -> LoadedDocument:
+    def load(self, options: ReadOptions | None = None) -> LoadedDocument:
         return LoadedDocument(
             source=self.doc_id,
             document_id=document_id(self.read()),

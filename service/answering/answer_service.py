@@ -42,6 +42,7 @@ from service.answering.follow_up import (
 )
 from service.answering.formula_selection import FormulaSelector
 from service.answering.learned_selection import CLOSEST_POOL, LearnedSelector
+from service.answering.named_documents import NamedDocuments
 from service.answering.question_parts import question_parts
 from service.answering.relevance import shipped_relevance
 from service.answering.retrieval import Retrieval, Retriever
@@ -125,6 +126,7 @@ class AnswerService:
             embedder.embed_cached, settings.max_answer_sentences, settings.abstain_threshold
         )
         self._learned: LearnedSelector | None = None
+        self._named: tuple[tuple[int, frozenset[str] | None], NamedDocuments] | None = None
         if settings.answer_step == "learned":
             shipped_model()  # a missing or stale model file stops the start, not a question
             shipped_relevance()
@@ -215,8 +217,20 @@ class AnswerService:
         """The ``top_k`` passages the answer is made from, and the same retrieval down to
         ``CLOSEST_POOL`` passages, where the closest ones are looked for when the step is unsure."""
         k = top_k or self.settings.top_k
-        wider = self.retriever.retrieve(question, max(k, CLOSEST_POOL), groups, documents)
+        favoured = self.named_in(question, groups) if documents is None else None
+        wider = self.retriever.retrieve(question, max(k, CLOSEST_POOL), groups, documents, favoured)
         return replace(wider, passages=wider.passages[:k]), wider
+
+    def named_in(self, question: str, groups: frozenset[str] | None) -> frozenset[str] | None:
+        """The readable documents ``question`` names, to favour (``named_documents.py``); None when
+        favouring is off or it names none."""
+        if not self.settings.favour_named_documents:
+            return None
+        key = (self.store.state().seq, groups)
+        if self._named is None or self._named[0] != key:
+            listing = self.store.documents(groups)
+            self._named = (key, NamedDocuments([(d.document_id, d.title, d.source, ()) for d in listing]))
+        return self._named[1].in_question(question) or None
 
     def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:
         """Answer from the documents readable by ``groups`` (every one when None: auth off)."""

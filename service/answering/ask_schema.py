@@ -155,6 +155,8 @@ class Passage(BaseModel):
     start: int = Field(..., description="Offset of `text` in the document's cleaned text.")
     end: int = Field(..., description="End offset (exclusive) of `text` in the document's cleaned text.")
     page: int | None = Field(None, description="PDF page (1-based) where the passage starts.")
+    slide: int | None = Field(None, description="Slide (1-based) of a deck; a passage never crosses slides.")
+    ocr: bool = Field(False, description="True when the passage was read from a scanned page by OCR.")
     document_date: str | None = Field(
         None,
         description=(
@@ -185,6 +187,8 @@ class Passage(BaseModel):
             "start": chunk.start,
             "end": chunk.end,
             "page": chunk.page,
+            "slide": chunk.slide,
+            "ocr": chunk.ocr,
             "document_date": chunk.document_date or None,
             "date_source": chunk.date_source or None,
             "score": round(scored.score, 4),

@@ -1,0 +1,237 @@
+"""Decks, scanned pages and tables: read with python-pptx, Tesseract and PDFium's layout, cited by
+slide or page, and every unreadable file named with its reason while the rest is ingested."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cited.models.embedding import Embedder
+from cited.settings import Settings
+from cited.store.chunk_store import open_store
+from ingest.loading import UnreadableFileError, load
+from ingest.ocr import missing_reason
+from ingest.pdf_pages import ReadOptions
+from ingest.sync import Ingestor
+from service.answering.answer_service import AnswerService
+from service.answering.ask_schema import AskRequest
+from tests.conftest import CORPUS, HR_DOC, stored_chunks
+from tests.documents import image_pdf_from_text, write_docx, write_pdf, write_pptx
+
+needs_tesseract = pytest.mark.skipif(
+    missing_reason("eng") is not None,
+    reason="Tesseract is not installed here: .ci/run installs tesseract-ocr and tesseract-ocr-eng",
+)
+
+DECK = [
+    ("Growth plan 2026", ["We open four new regional offices.", "Hiring is centred on engineering."]),
+    ("Regional targets", ["Each region owns its revenue target."]),
+    ("Risks", ["Currency swings could cut margins by two points."]),
+]
+TARGETS = [["Region", "2025", "2026"], ["North", "120", "150"], ["South", "80", "95"]]
+
+
+def _deck(path: Path) -> Path:
+    return write_pptx(
+        path,
+        DECK,
+        table=(1, TARGETS),
+        notes={2: "Mention the hedging programme approved in March."},
+        grouped={1: ["Owner: Mara Olsen", "Review: quarterly"]},
+    )
+
+
+def test_a_deck_is_read_slide_by_slide_titles_first_then_shapes_tables_groups_and_notes(
+    tmp_path: Path,
+) -> None:
+    document = load(_deck(tmp_path / "plan.pptx"), tmp_path)
+    assert document.unit == "slide" and document.paged and len(document.pages) == 3
+    assert document.title == "Growth plan 2026"
+    first, second, third = document.pages
+    assert first.startswith("Growth plan 2026\n\nWe open four new regional offices.")
+    # Reading order: the text box, then the table below it, then the group at the bottom.
+    assert second.index("Each region owns") < second.index("North — 2025: 120; 2026: 150")
+    assert second.index("South — 2025: 80; 2026: 95") < second.index("Owner: Mara Olsen")
+    assert "Review: quarterly" in second
+    assert third.endswith("Speaker notes: Mention the hedging programme approved in March.")
+
+
+def test_deck_chunks_never_cross_slides_and_citations_name_their_slide(
+    tmp_path: Path, make_settings: Callable[..., Settings], embedder: Embedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    long_slides = [
+        (f"Section {n}", [f"Paragraph {n}.{i} says the plan has step {n}{i}." for i in range(40)])
+        for n in range(3)
+    ]
+    write_pptx(corpus / "long.pptx", long_slides)
+    _deck(corpus / "plan.pptx")
+    settings = make_settings()
+    report = Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    assert report.ok, report.failed
+    store = open_store(settings)
+    chunks = stored_chunks(store, "long.pptx")
+    assert len(chunks) > 3  # the long slides needed several chunks each
+    slides = load(corpus / "long.pptx", corpus).pages
+    for chunk in chunks:
+        assert chunk.page is None and chunk.slide is not None
+        assert chunk.text in slides[chunk.slide - 1]  # within one slide
+    reply = AnswerService.from_settings(settings, embedder).ask(
+        AskRequest(question="Who could cut margins by two points?")
+    )
+    cited = [c for c in reply.citations if c.source == "plan.pptx"]
+    assert cited and cited[0].slide == 3 and cited[0].page is None
+
+
+def test_docx_tables_become_rows_that_keep_their_labels(tmp_path: Path) -> None:
+    path = write_docx(tmp_path / "memo.docx", "Strategy memo", ["Targets by region:"], table=TARGETS)
+    text = load(path, tmp_path).pages[0]
+    assert "North — 2025: 120; 2026: 150\nSouth — 2025: 80; 2026: 95" in text
+    assert text.index("Targets by region:") < text.index("North —") < text.index("A closing paragraph")
+    plain = load(path, tmp_path, ReadOptions(table_rows=False)).pages[0]
+    assert "North | 120 | 150" in plain
+
+
+def test_a_pdf_table_becomes_labelled_rows_in_place_of_its_cells(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    pdf.multi_cell(0, 5, "Regional results for the year (in millions).")
+    with pdf.table(col_widths=(50, 30, 30, 40)) as table:
+        for row in [
+            ("Region", "2024", "2025", "Change"),
+            ("North", "100", "112", "+12%"),
+            ("South", "90", "81", "-10%"),
+        ]:
+            cells = table.row()
+            for cell in row:
+                cells.cell(cell)
+    pdf.multi_cell(0, 5, "Closing words after the table.")
+    pdf.output(str(tmp_path / "results.pdf"))
+    text = load(tmp_path / "results.pdf", tmp_path).pages[0]
+    assert "North — 2024: 100; 2025: 112; Change: +12% (millions)" in text
+    assert "South — 2024: 90; 2025: 81; Change: -10% (millions)" in text
+    # The prose around the table once, and the cells not again as loose numbers.
+    assert text.count("Regional results for the year") == 1 and text.count("112") == 1
+    assert text.index("Regional results") < text.index("North —") < text.index("Closing words")
+    loose = load(tmp_path / "results.pdf", tmp_path, ReadOptions(table_rows=False)).pages[0]
+    assert "North —" not in loose and "112" in loose
+
+
+def test_prose_pages_keep_pdfiums_text(tmp_path: Path) -> None:
+    path = write_pdf(
+        tmp_path / "memo.pdf", ["Revenue grew 12% in 2025. Margins held at 31%.\n\nWe hired 40 engineers."]
+    )
+    assert load(path, tmp_path).pages[0] == load(path, tmp_path, ReadOptions(table_rows=False)).pages[0]
+
+
+@needs_tesseract
+def test_a_scanned_pdf_is_read_by_ocr_and_its_passages_say_so(
+    tmp_path: Path, make_settings: Callable[..., Settings], embedder: Embedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    image_pdf_from_text(CORPUS / HR_DOC, corpus / "hr-scan.pdf")
+    document = load(corpus / "hr-scan.pdf", corpus)
+    assert document.ocr_pages == frozenset(range(1, len(document.pages) + 1))
+    assert "Executive Chairman of Ant Financial Eric Jing" in " ".join(" ".join(document.pages).split())
+    settings = make_settings()
+    report = Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    assert report.ok and report.ocr_pages == len(document.pages) and report.step_seconds["ocr"] > 0
+    reply = AnswerService.from_settings(settings, embedder).ask(
+        AskRequest(question="Which Ant Financial executive was part of the emergency working group?")
+    )
+    assert reply.citations and all(c.ocr and c.page for c in reply.citations)
+
+
+@needs_tesseract
+def test_with_ocr_off_each_scanned_page_is_listed_with_what_to_do_and_the_rest_is_ingested(
+    tmp_path: Path, make_settings: Callable[..., Settings], embedder: Embedder
+) -> None:
+    import pypdfium2 as pdfium
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    scan = image_pdf_from_text(CORPUS / HR_DOC, tmp_path / "scan.pdf")
+    # A report whose first page has a text layer and whose other pages are scans.
+    mixed = pdfium.PdfDocument(
+        write_pdf(tmp_path / "cover.pdf", ["Board report 2026: cover page with a text layer."])
+    )
+    mixed.import_pages(pdfium.PdfDocument(scan))
+    mixed.save(str(corpus / "board-report.pdf"))
+    shutil.copy(scan, corpus / "all-scanned.pdf")
+    shutil.copy(CORPUS / HR_DOC, corpus / HR_DOC)
+    settings = make_settings(ocr="off")
+    report = Ingestor(settings, embedder, open_store(settings)).run(corpus)
+    assert sorted(report.added) == [HR_DOC, "board-report.pdf"]
+    ((source, reason),) = report.failed
+    assert source == "all-scanned.pdf"
+    assert "no text: pages 1, 2, 3 are scanned images with no text layer" in reason
+    assert "CITED_OCR=off" in reason and "CITED_OCR=auto" in reason
+    ((source, warning),) = report.warnings
+    assert source == "board-report.pdf" and warning.startswith("pages 2, 3, 4 are scanned images")
+
+
+def test_a_missing_ocr_language_names_the_package_to_install() -> None:
+    reason = missing_reason("eng+xyz")
+    assert reason is not None and "tesseract-ocr-xyz" in reason
+
+
+def _encrypted(deck: Path) -> bytes:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    with deck.open("rb") as plain:
+        OOXMLFile(plain).encrypt("board-only", out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("corrupt.pptx", b"PK\x03\x04 this zip ends here", "not a readable PPTX"),
+        ("protected.pptx", None, "password-protected"),
+        ("empty.pptx", b"", "the file is empty"),
+        ("empty.pdf", b"", "the file is empty"),
+    ],
+)
+def test_bad_decks_and_empty_files_are_listed_and_keep_what_was_stored(
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    embedder: Embedder,
+    name: str,
+    content: bytes | None,
+    reason: str,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    if name.endswith(".pdf"):  # a good version first
+        write_pdf(corpus / name, ["Revenue grew 12% in 2025."])
+    else:
+        _deck(corpus / name)
+    shutil.copy(CORPUS / HR_DOC, corpus / HR_DOC)
+    settings = make_settings()
+    ingestor = Ingestor(settings, embedder, open_store(settings))
+    assert ingestor.run(corpus).ok
+    before = {c.id for c in stored_chunks(open_store(settings), name)}
+    (corpus / name).write_bytes(_encrypted(corpus / name) if content is None else content)
+    report = ingestor.run(corpus)
+    ((source, why),) = report.failed
+    assert source == name and reason in why
+    # The earlier version is still stored and searchable; the other document is untouched.
+    assert {c.id for c in stored_chunks(open_store(settings), name)} == before
+    assert report.unchanged == [HR_DOC]
+
+
+def test_an_unreadable_deck_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "deck.pptx"
+    path.write_bytes(_encrypted(_deck(tmp_path / "plain.pptx")))
+    with pytest.raises(UnreadableFileError, match=r"password-protected.*save a copy without a password"):
+        load(path, tmp_path)
