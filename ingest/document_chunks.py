@@ -95,6 +95,7 @@ class DocumentChunker:
                 document_date=document.document_date,
                 date_source=document.date_source,
                 indexed_tokens=span.tokens and title_tokens.followed_by(span.tokens, after_title),
+                aliases=document.aliases if i == 0 else (),
             )
             for i, span in enumerate(spans)
         ]

@@ -56,6 +56,9 @@ class LoadedDocument:
     blank_reason: str = ""
     # Seconds spent reading: "text" (text layers, every other format), "tables", "ocr".
     read_seconds: dict[str, float] = field(default_factory=dict, compare=False)
+    # Other names it goes by: its properties' subject and keywords, its opening line when that is
+    # not its title (``service/answering/named_documents.py`` matches questions against them).
+    aliases: tuple[str, ...] = ()
 
 
 class DocumentSource(Protocol):
@@ -165,10 +168,11 @@ def load(path: Path, root: Path, options: ReadOptions | None = None) -> LoadedDo
     except OSError:
         modified_s = None
     date, date_source = document_date(read.pages[0], properties, modified_s)
+    title = _title(read, path)
     return LoadedDocument(
         source=path.relative_to(root).as_posix(),
         document_id=document_id(data),
-        title=_title(read, path),
+        title=title,
         pages=read.pages,
         paged=read.unit is not None,
         sha256=sha256_of(data),
@@ -179,6 +183,7 @@ def load(path: Path, root: Path, options: ReadOptions | None = None) -> LoadedDo
         blank_pages=read.blank_pages,
         blank_reason=read.blank_reason,
         read_seconds=read.seconds,
+        aliases=_aliases(kind, data, read, title),
     )
 
 
@@ -361,6 +366,59 @@ _PROPERTY_DATES: dict[str, Callable[[bytes], str | None]] = {
     "pdf": _pdf_properties_date,
     "docx": _docx_properties_date,
     "pptx": _pptx_properties_date,
+}
+
+
+def _aliases(kind: str, data: bytes, read: _Read, title: str) -> tuple[str, ...]:
+    names = list(_PROPERTY_NAMES[kind](data)) if kind in _PROPERTY_NAMES else []
+    opening = _title_from_text(read.pages[0])
+    if opening and not _BOILERPLATE.match(opening.strip()):
+        names.append(opening)
+    kept: list[str] = []
+    for name in names:
+        for part in re.split(r"[;,\n]", name):
+            part = " ".join(part.split())
+            if part and part != title and part not in kept and len(part) <= _TITLE_MAX_CHARS:
+                kept.append(part)
+    return tuple(kept[:_MAX_ALIASES])
+
+
+_MAX_ALIASES = 12
+
+
+def _pdf_property_names(data: bytes) -> list[str]:
+    import pypdfium2 as pdfium
+
+    with PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            return []
+        try:
+            meta = document.get_metadata_dict()
+            return [str(meta[k]) for k in ("Subject", "Keywords") if meta.get(k)]
+        except (pdfium.PdfiumError, ValueError, KeyError):
+            return []
+        finally:
+            document.close()
+
+
+def _office_property_names(data: bytes, kind: str) -> list[str]:
+    if kind == "docx":
+        import docx
+
+        properties = docx.Document(io.BytesIO(data)).core_properties
+    else:
+        from pptx import Presentation
+
+        properties = Presentation(io.BytesIO(data)).core_properties
+    return [p for p in (properties.subject, properties.keywords) if p]
+
+
+_PROPERTY_NAMES: dict[str, Callable[[bytes], list[str]]] = {
+    "pdf": _pdf_property_names,
+    "docx": lambda data: _office_property_names(data, "docx"),
+    "pptx": lambda data: _office_property_names(data, "pptx"),
 }
 
 

@@ -102,10 +102,13 @@ class ChunkStore:
         """The document index's entries as the chunks' metadata shows them (every chunk read)."""
         counts: dict[str, int] = {}
         first: dict[str, dict[str, Any]] = {}
+        aliases: dict[str, tuple[str, ...]] = {}
         for chunk_id, meta in self.inventory():
             version = version_of(chunk_id)
             counts[version] = counts.get(version, 0) + 1
             first.setdefault(version, meta)
+            if meta.get("aliases"):
+                aliases[version] = tuple(str(a) for a in meta["aliases"])
         return [
             DocumentEntry(
                 version,
@@ -114,6 +117,7 @@ class ChunkStore:
                 str(m["source"]),
                 counts[version],
                 groups_of(m),
+                aliases.get(version, ()),
             )
             for version, m in first.items()
         ]
@@ -346,7 +350,7 @@ def list_documents(
         first.setdefault(entry.document_id, entry)
         readers.setdefault(entry.document_id, set()).update(entry.groups)
     documents = [
-        (StoredDocument(doc_id, e.title, e.source, counts[doc_id]), frozenset(readers[doc_id]))
+        (StoredDocument(doc_id, e.title, e.source, counts[doc_id], e.aliases), frozenset(readers[doc_id]))
         for doc_id, e in first.items()
     ]
     return sorted(documents, key=lambda item: item[0].source)

@@ -49,6 +49,9 @@ class Chunk:
     page: int | None = None  # 1-based PDF page where it starts
     slide: int | None = None  # 1-based slide of a deck (a chunk never crosses slides)
     ocr: bool = False  # its text was read from a page image by Tesseract
+    # Other names of its document (keywords and subject in its properties, its opening line), kept
+    # on a document's first chunk only; the document index lists them (named_documents.py).
+    aliases: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()  # who may read it (ingest/access.py); empty only in old stores
     sha256: str = ""  # of the document's bytes; empty in stores written before the manifest
     ingested_at: str = ""  # ISO time the chunk was written
@@ -94,6 +97,8 @@ class Chunk:
             payload["slide"] = self.slide
         if self.ocr:
             payload["ocr"] = True
+        if self.aliases:
+            payload["aliases"] = list(self.aliases)
         if self.sha256:
             payload["sha256"] = self.sha256
         if self.ingested_at:
@@ -124,6 +129,7 @@ class Chunk:
             page=int(meta["page"]) if "page" in meta else None,
             slide=int(meta["slide"]) if "slide" in meta else None,
             ocr=bool(meta.get("ocr", False)),
+            aliases=tuple(str(a) for a in meta.get("aliases", ())),
             groups=groups_of(meta),
             sha256=str(meta.get("sha256", "")),
             ingested_at=str(meta.get("ingested_at", "")),
@@ -166,3 +172,4 @@ class StoredDocument:
     title: str
     source: str
     chunks: int
+    aliases: tuple[str, ...] = ()

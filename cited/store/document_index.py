@@ -37,14 +37,21 @@ class DocumentEntry:
     source: str
     chunks: int
     groups: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
 
     def chunk_ids(self) -> list[str]:
         return [numbered(self.version, index) for index in range(self.chunks)]
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"title": self.title, "source": self.source, "chunks": self.chunks, "groups": list(self.groups)}
-        )
+        fields: dict[str, Any] = {
+            "title": self.title,
+            "source": self.source,
+            "chunks": self.chunks,
+            "groups": list(self.groups),
+        }
+        if self.aliases:
+            fields["aliases"] = list(self.aliases)
+        return json.dumps(fields)
 
     @classmethod
     def from_record(cls, version: str, text: str) -> DocumentEntry:
@@ -56,6 +63,7 @@ class DocumentEntry:
             str(raw["source"]),
             int(raw["chunks"]),
             tuple(raw["groups"]),
+            tuple(raw.get("aliases", ())),
         )
 
 
@@ -63,12 +71,15 @@ def entries_of(chunks: Iterable[Chunk]) -> list[DocumentEntry]:
     """One entry per version among ``chunks``, which must hold every chunk of each version."""
     counts: dict[str, int] = {}
     first: dict[str, Chunk] = {}
+    aliases: dict[str, tuple[str, ...]] = {}
     for chunk in chunks:
         version = version_of(chunk.id)
         counts[version] = counts.get(version, 0) + 1
         first.setdefault(version, chunk)
+        if chunk.aliases:
+            aliases[version] = chunk.aliases
     return [
-        DocumentEntry(v, c.document_id, c.title, c.source, counts[v], tuple(c.groups))
+        DocumentEntry(v, c.document_id, c.title, c.source, counts[v], tuple(c.groups), aliases.get(v, ()))
         for v, c in first.items()
     ]
 

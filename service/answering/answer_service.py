@@ -189,7 +189,10 @@ class AnswerService:
 
     def documents(self, groups: frozenset[str] | None = None) -> list[DocumentInfo]:
         """The documents readable by ``groups`` (every one when None: auth off)."""
-        return [DocumentInfo(**vars(d)) for d in self.store.documents(groups)]
+        return [
+            DocumentInfo(document_id=d.document_id, title=d.title, source=d.source, chunks=d.chunks)
+            for d in self.store.documents(groups)
+        ]
 
     def query_vector(self, question: str, retrieval: Retrieval) -> np.ndarray:
         if retrieval.query_vector is not None:
@@ -229,7 +232,10 @@ class AnswerService:
         key = (self.store.state().seq, groups)
         if self._named is None or self._named[0] != key:
             listing = self.store.documents(groups)
-            self._named = (key, NamedDocuments([(d.document_id, d.title, d.source, ()) for d in listing]))
+            self._named = (
+                key,
+                NamedDocuments([(d.document_id, d.title, d.source, d.aliases) for d in listing]),
+            )
         return self._named[1].in_question(question) or None
 
     def ask(self, request: AskRequest, groups: frozenset[str] | None = None) -> AskResponse:

@@ -6,12 +6,14 @@ document is searched twice, over everything and over the named documents, and th
 passages are favoured (``Retriever.retrieve``); nothing is excluded, and a reader's own
 ``documents`` choice overrides it.
 
-A document's names are its title and its file name, split into words (``BESTBUY_2023_10K`` is
-"bestbuy"; "Best Buy" in a question matches it, spaces aside), the pairs of two-word names written
-as initials ("Johnson Johnson": "J&J", "JnJ"), and the aliases an ingest recorded. A name must
-start with a capital letter or a digit in the question ("3M", "Pfizer"), so a document called
-"strategy.md" is not named by every question that says "strategy". Years narrow it: among the
-named documents, those whose names hold a year the question gives (FY2022, Q2'2023, FY21) are
+A document's names are its title, its file name and the folders it sits in, split into words
+(``BESTBUY_2023_10K`` is "bestbuy"; "Best Buy" in a question matches it, spaces aside), two-word
+names written as initials ("Johnson Johnson": "J&J", "JnJ"), an acronym leading a longer name
+("MGM" of "MGM Resorts"), and its aliases: the subject and keywords of its properties and its
+opening line (``ingest/loading.py``). A name must start with a capital letter or a digit in the
+question ("3M", "Pfizer"), so a document called "strategy.md" is not named by every question that
+says "strategy". Years narrow it: among the named documents, those whose names hold a year the
+question gives (FY2022, Q2'2023, FY21) are
 favoured over the others.
 """
 
@@ -75,6 +77,30 @@ _KINDS = frozenset(
     ]
 )
 _MAX_NAME_WORDS = 4
+# Words that lead many names ("United States", "General Electric", "First Quarter").
+_GENERIC = frozenset(
+    [
+        "united",
+        "states",
+        "american",
+        "national",
+        "international",
+        "global",
+        "general",
+        "first",
+        "second",
+        "third",
+        "new",
+        "north",
+        "south",
+        "east",
+        "west",
+        "central",
+        "world",
+        "universal",
+        "standard",
+    ]
+)
 _MIN_SHARED = 3  # a name may single out this many documents in any store, a quarter in a big one
 
 
@@ -87,8 +113,9 @@ class NamedDocument:
 
 def _names(title: str, source: str, aliases: Iterable[str]) -> frozenset[str]:
     names: set[str] = set()
-    stem = PurePosixPath(source).stem
-    for text in (title, stem, *aliases):
+    path = PurePosixPath(source)
+    # The folders it sits in name it too: "contoso/strategy-2025.md" is Contoso's.
+    for text in (title, path.stem, *path.parent.parts, *aliases):
         words = [
             w
             for w in re.split(r"[^A-Za-z0-9]+", text)
@@ -109,9 +136,15 @@ def _names(title: str, source: str, aliases: Iterable[str]) -> frozenset[str]:
 def _run_names(run: list[str]) -> set[str]:
     lower = [w.lower() for w in run]
     names = {"".join(lower)}
-    # An acronym or a name with a digit leading a longer name is a name of its own: "MGM Resorts"
-    # is also "MGM", "3M Company" also "3M".
-    if len(run) > 1 and (run[0].isupper() or any(ch.isdigit() for ch in run[0])) and len(run[0]) >= 2:
+    # The word leading a longer name is a name of its own when it is an acronym, holds a digit or
+    # is a longer word no company shares: "MGM Resorts" is also "MGM", "3M Company" "3M",
+    # "Lumenfield Robotics" "Lumenfield" (but "Best Buy" is not "Best", nor "United States" "United").
+    first = run[0]
+    if len(run) > 1 and (
+        (first.isupper() and 2 <= len(first) <= 5)
+        or any(ch.isdigit() for ch in first)
+        or (len(first) >= 5 and lower[0] not in _GENERIC)
+    ):
         names.add(lower[0])
     if len(run) == 2 and min(len(w) for w in lower) >= 4:  # "Johnson Johnson": "J&J", "JnJ"
         names.update({lower[0][0] + lower[1][0], lower[0][0] + "n" + lower[1][0]})
