@@ -388,3 +388,25 @@ def bench_ocr(
     if (reason := missing_reason("eng")) is not None:
         raise CommandError(reason)
     typer.echo(json.dumps(measure(corpus or get_settings().corpus_dir, reports), indent=2))
+
+
+@bench.command("tokens")
+def bench_tokens(
+    scifact: Annotated[Path, typer.Option(help="A BEIR-format folder.")] = SCIFACT,
+    filings: Annotated[Path, typer.Option(help="A FinanceBench slice (pdfs/).")] = FINANCEBENCH_DEV,
+    reports: ReportDirOption = None,
+) -> None:
+    """What the encoder is given to read, by kind of token (own text, overlap, title, padding)."""
+    from evals.benchmarks.beir import load_beir
+    from evals.benchmarks.token_budget import budget, report
+    from evals.financebench import filings as filing_paths
+    from ingest.loading import FileSource
+
+    require_beir(scifact)
+    settings = get_settings()
+    results = {
+        scifact.name: budget(load_beir(scifact).corpus, settings),
+        filings.name: budget([FileSource(p, p.parent) for p in filing_paths(filings)], settings),
+    }
+    report(results, reports)
+    typer.echo(json.dumps(results, indent=2))

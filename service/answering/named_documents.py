@@ -173,8 +173,13 @@ class NamedDocuments:
         """The ids of the documents ``question`` names (empty when it names none, or too many)."""
         spans = _name_spans(question)
         named = [d for d in self.documents if d.names & spans]
-        # A name most documents share ("Annual", a common title word) singles nothing out.
-        if not named or len(named) > max(_MIN_SHARED, len(self.documents) // 4):
+        # A name every document, or many, share ("Alibaba" in a store of Alibaba's papers, a common
+        # title word) singles nothing out.
+        if (
+            not named
+            or len(named) == len(self.documents)
+            or len(named) > max(_MIN_SHARED, len(self.documents) // 4)
+        ):
             return frozenset()
         asked_years = _years(question)
         dated = [d for d in named if d.years & asked_years]
