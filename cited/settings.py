@@ -64,7 +64,10 @@ class Settings(BaseSettings):
     # Pooled from the chunk's own encoder pass (cited/models/span_vectors.py): the answer path then embeds
     # nothing but the question. Off: smaller metadata, and each question embeds its passages' spans.
     span_vectors: bool = Field(True, description="Store a vector for each sentence of a chunk at ingest.")
-    embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per batch.")
+    # 16 on a 2-core AVX2 CPU: 384 SciFact documents in 15.2 s against 16.7 s at 32 and 15.8 s at 8
+    # (median of 3, interleaved), and the 10 filings' encoder 202.7 s against 216.3 s
+    # (`cited bench filings`, docs/measurements.md); smaller batches stay in cache.
+    embed_batch_size: int = Field(16, ge=1, le=512, description="Chunks embedded per batch.")
     # bf16 halves the encoder's time on CPUs with native bf16 (measured: 384 SciFact documents in
     # 9.3 s against 17.9 s, every vector within cosine 0.99997 of fp32); emulated bf16 is slower
     # than fp32, so auto uses it only where the CPU has it.

@@ -1,9 +1,11 @@
 """A PDF's pages as text: PDFium's text layer, tables as labelled rows, scans through OCR.
 
-Each page's text layer is read with PDFium (pypdfium2, Apache-2.0/BSD), Chrome's PDF engine. Measured
-against pypdf 7.1, which Cited used before, on generated PDFs (``cited bench pdf``,
-``reports/pdf-extraction.md``): 0.40 against 3.64 ms a page with a table on each page, 1.26 against
-21.17 ms a page of dense 8-point text. A page with tables is rewritten so each row keeps its labels
+Each page's text layer is read with PDFium (pypdfium2, Apache-2.0/BSD), Chrome's PDF engine; alone
+it took 0.40 against pypdf's 3.64 ms a page with a table on each page, 1.26 against 21.17 ms a page
+of dense 8-point text (``cited bench pdf`` when pypdf was replaced). A page with tables is rewritten
+so each row keeps its labels; finding them reads every character's box, which brings the shipped
+reader to 4.0 ms and 11.6 ms a page on the same two documents (``reports/pdf-extraction.md``),
+against about 200 ms a page in the encoder on the filings of ``cited bench filings``
 (``ingest/pdf_tables.py``); a page with no text layer but an image on it is a scan, read by
 Tesseract (``ingest/ocr.py``) unless OCR is off or missing, in which case the page is listed.
 """

@@ -265,11 +265,13 @@ HEAVIEST_FIRST = (
     "test_ui",  # 55 s
     "test_scale_out",  # 44 s
     "test_eval",  # 30 s
+    "test_format_versions",  # 30 s
     "test_crash",  # 30 s
     "test_bench",  # 29 s
     "test_hardening",  # 26 s
     "test_answers_bench",  # 23 s
     "test_retrieval",  # 18 s
+    "test_slides_scans_tables",  # 16 s
     "test_api",  # 17 s
     "test_operations",  # 15 s
     "test_generation",  # 15 s

@@ -83,6 +83,27 @@ def test_upload_is_answerable_at_once_and_its_file_is_in_the_corpus(
     assert "21 March" in answer["answer"] and "14 March" not in answer["answer"]
 
 
+def test_a_deck_upload_is_cited_by_slide_and_a_bad_deck_gets_422_naming_why(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    from tests.documents import write_pptx
+
+    deck = write_pptx(
+        tmp_path / "warehouse-deck.pptx",
+        [
+            ("Wuhan logistics update", ["Cainiao kept its routes open during the lockdown."]),
+            ("Warehouse reopening", ["The Qiaokou warehouse reopened on 9 April after disinfection."]),
+        ],
+    )
+    response = upload(api, "warehouse-deck.pptx", deck.read_bytes())
+    assert response.status_code == 201, response.text
+    answer = api.post("/ask", json={"question": "When did the Qiaokou warehouse reopen?"}).json()
+    cited = [c for c in answer["citations"] if c["source"] == "uploads/warehouse-deck.pptx"]
+    assert cited and cited[0]["slide"] == 2 and cited[0]["page"] is None and cited[0]["ocr"] is False
+    broken = upload(api, "broken-deck.pptx", b"PK\x03\x04 cut short")
+    assert broken.status_code == 422 and "not a readable PPTX" in broken.json()["message"]
+
+
 def test_an_upload_of_bytes_already_indexed_is_a_duplicate(api: httpx.Client) -> None:
     data = (CORPUS / CEO_DOC).read_bytes()
     response = upload(api, "copy-of-ceo.txt", data)

@@ -235,3 +235,14 @@ def test_an_unreadable_deck_says_why(tmp_path: Path) -> None:
     path.write_bytes(_encrypted(_deck(tmp_path / "plain.pptx")))
     with pytest.raises(UnreadableFileError, match=r"password-protected.*save a copy without a password"):
         load(path, tmp_path)
+
+
+def test_the_page_names_a_citations_slide_and_says_when_ocr_read_it() -> None:
+    from service.answering.ask_schema import Citation
+    from ui.render import marker_link
+
+    fields = {"document_id": "d", "title": "Plan", "text": "We grow.", "start": 0, "end": 8, "score": 1.0}
+    slide = Citation(id=1, quote="We grow.", source="plan.pptx", slide=3, **fields)
+    scan = Citation(id=2, quote="We grow.", source="scan.pdf", page=2, ocr=True, **fields)
+    assert "plan.pptx, slide 3" in marker_link(0, slide)
+    assert "scan.pdf, page 2 (read by OCR)" in marker_link(0, scan)
