@@ -27,6 +27,26 @@ def write_pdf(path: Path, pages: list[str], title: str | None = None, created: o
     return path
 
 
+def write_table_pdf(path: Path, before: str, rows: list[tuple[str, ...]], after: str | None = None) -> Path:
+    """A page of 10-point text: a paragraph, a table drawn by fpdf2 (first row its headings), and
+    optionally a paragraph after it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    pdf.multi_cell(0, 5, before)
+    with pdf.table(col_widths=(50, 30, 30, 40)) as table:
+        for row in rows:
+            cells = table.row()
+            for cell in row:
+                cells.cell(cell)
+    if after:
+        pdf.multi_cell(0, 5, after)
+    pdf.output(str(path))
+    return path
+
+
 def encrypt_pdf(path: Path, owner_password: str, user_password: str = "", algorithm: str = "AES-256") -> Path:
     """``path`` encrypted in place as pypdf does it; an empty ``user_password`` gives the common
     owner-password-only PDF, which opens without a password but restricts printing and copying."""

@@ -4,7 +4,7 @@ import pytest
 
 from ingest.loading import UnreadableFileError, discover, document_id, load
 from tests.conftest import CEO_DOC, CORPUS, HR_DOC
-from tests.documents import encrypt_pdf, write_docx, write_pdf
+from tests.documents import encrypt_pdf, write_docx, write_pdf, write_table_pdf
 
 
 def test_text_titles_come_from_a_heading_line_or_the_file_name() -> None:
@@ -66,18 +66,8 @@ def test_pdf_pages_and_title(tmp_path: Path) -> None:
 
 
 def test_a_one_row_pdf_table_is_read_a_row_to_a_line(tmp_path: Path) -> None:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=10)
-    pdf.multi_cell(0, 5, "Regional results for the year.")
-    with pdf.table(col_widths=(50, 30, 30, 40)) as table:
-        for row in [("Region", "2024", "2025", "Change"), ("North", "100 m", "112 m", "+12%")]:
-            cells = table.row()
-            for cell in row:
-                cells.cell(cell)
-    pdf.output(str(tmp_path / "results.pdf"))
+    rows = [("Region", "2024", "2025", "Change"), ("North", "100 m", "112 m", "+12%")]
+    write_table_pdf(tmp_path / "results.pdf", "Regional results for the year.", rows)
     lines = load(tmp_path / "results.pdf", tmp_path).pages[0].splitlines()
     # One row of figures is not yet a table (ingest/pdf_tables.py): PDFium's lines are kept.
     assert "Region 2024 2025 Change" in lines and "North 100 m 112 m +12%" in lines

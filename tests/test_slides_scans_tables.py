@@ -20,7 +20,7 @@ from ingest.sync import Ingestor
 from service.answering.answer_service import AnswerService
 from service.answering.ask_schema import AskRequest
 from tests.conftest import CORPUS, HR_DOC, stored_chunks
-from tests.documents import image_pdf_from_text, write_docx, write_pdf, write_pptx
+from tests.documents import image_pdf_from_text, write_docx, write_pdf, write_pptx, write_table_pdf
 
 needs_tesseract = pytest.mark.skipif(
     missing_reason("eng") is not None,
@@ -98,23 +98,17 @@ def test_docx_tables_become_rows_that_keep_their_labels(tmp_path: Path) -> None:
 
 
 def test_a_pdf_table_becomes_labelled_rows_in_place_of_its_cells(tmp_path: Path) -> None:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=10)
-    pdf.multi_cell(0, 5, "Regional results for the year (in millions).")
-    with pdf.table(col_widths=(50, 30, 30, 40)) as table:
-        for row in [
-            ("Region", "2024", "2025", "Change"),
-            ("North", "100", "112", "+12%"),
-            ("South", "90", "81", "-10%"),
-        ]:
-            cells = table.row()
-            for cell in row:
-                cells.cell(cell)
-    pdf.multi_cell(0, 5, "Closing words after the table.")
-    pdf.output(str(tmp_path / "results.pdf"))
+    rows = [
+        ("Region", "2024", "2025", "Change"),
+        ("North", "100", "112", "+12%"),
+        ("South", "90", "81", "-10%"),
+    ]
+    write_table_pdf(
+        tmp_path / "results.pdf",
+        "Regional results for the year (in millions).",
+        rows,
+        after="Closing words after the table.",
+    )
     text = load(tmp_path / "results.pdf", tmp_path).pages[0]
     assert "North — 2024: 100; 2025: 112; Change: +12% (millions)" in text
     assert "South — 2024: 90; 2025: 81; Change: -10% (millions)" in text
