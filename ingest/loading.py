@@ -21,8 +21,8 @@ from typing import Literal, Protocol
 from ingest.access import ACCESS_FILE
 from ingest.dating import document_date, pdf_date
 from ingest.formats import HTML_SUFFIXES, MARKDOWN_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
-from ingest.pdf_pages import PDFIUM, PdfError, ReadOptions, read_pdf
-from ingest.slides import DeckError, read_deck
+from ingest.pdf_pages import PdfError, ReadOptions, read_pdf
+from ingest.slides import DeckError, office_properties, read_deck
 from ingest.table_rows import grid_rows
 
 _TITLE_MAX_CHARS = 150
@@ -138,6 +138,8 @@ class _Read:
     blank_pages: tuple[int, ...] = ()
     blank_reason: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    created: str | None = None  # the date its properties give (ISO 8601), read with the text
+    names: tuple[str, ...] = ()  # the subject and keywords its properties give
 
 
 def load(path: Path, root: Path, options: ReadOptions | None = None) -> LoadedDocument:
@@ -162,12 +164,11 @@ def load(path: Path, root: Path, options: ReadOptions | None = None) -> LoadedDo
             if kind == "pdf"
             else "no text could be extracted"
         )
-    properties = _PROPERTY_DATES[kind](data) if kind in _PROPERTY_DATES else None
     try:
         modified_s: float | None = path.stat().st_mtime
     except OSError:
         modified_s = None
-    date, date_source = document_date(read.pages[0], properties, modified_s)
+    date, date_source = document_date(read.pages[0], read.created, modified_s)
     title = _title(read, path)
     return LoadedDocument(
         source=path.relative_to(root).as_posix(),
@@ -183,7 +184,7 @@ def load(path: Path, root: Path, options: ReadOptions | None = None) -> LoadedDo
         blank_pages=read.blank_pages,
         blank_reason=read.blank_reason,
         read_seconds=read.seconds,
-        aliases=_aliases(kind, data, read, title),
+        aliases=_aliases(read, title),
     )
 
 
@@ -275,15 +276,17 @@ def _read_pdf(data: bytes, options: ReadOptions) -> _Read:
         tuple(read.blank_pages),
         read.blank_reason,
         read.seconds,
+        pdf_date(read.properties.get("CreationDate")),
+        tuple(read.properties[k] for k in ("Subject", "Keywords") if read.properties.get(k)),
     )
 
 
 def _read_pptx(data: bytes, options: ReadOptions) -> _Read:
     try:
-        title, slides = read_deck(data)
+        deck = read_deck(data)
     except DeckError as exc:
         raise UnreadableFileError(str(exc)) from exc
-    return _Read(title, slides, "slide")
+    return _Read(deck.title, deck.slides, "slide", created=deck.created, names=deck.names)
 
 
 def _read_docx(data: bytes, options: ReadOptions) -> _Read:
@@ -317,7 +320,10 @@ def _read_docx(data: bytes, options: ReadOptions) -> _Read:
     title = document.core_properties.title or next(
         (p.text for p in document.paragraphs if p.style is not None and p.style.name == "Title"), None
     )
-    return _Read(title.strip() if title and title.strip() else None, ["\n".join(blocks)])
+    created, names = office_properties(document.core_properties)
+    return _Read(
+        title.strip() if title and title.strip() else None, ["\n".join(blocks)], created=created, names=names
+    )
 
 
 _READERS: dict[str, Callable[[bytes, ReadOptions], _Read]] = {
@@ -330,47 +336,8 @@ _READERS: dict[str, Callable[[bytes, ReadOptions], _Read]] = {
 }
 
 
-def _pdf_properties_date(data: bytes) -> str | None:
-    import pypdfium2 as pdfium
-
-    with PDFIUM:
-        try:
-            document = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError:
-            return None  # the reader has already said why it cannot open it
-        try:
-            return pdf_date(document.get_metadata_dict().get("CreationDate"))
-        except (pdfium.PdfiumError, ValueError, KeyError):
-            return None
-        finally:
-            document.close()
-
-
-def _pptx_properties_date(data: bytes) -> str | None:
-    from pptx import Presentation
-
-    properties = Presentation(io.BytesIO(data)).core_properties
-    made = properties.created or properties.modified
-    return made.date().isoformat() if made else None
-
-
-def _docx_properties_date(data: bytes) -> str | None:
-    import docx
-
-    properties = docx.Document(io.BytesIO(data)).core_properties
-    made = properties.created or properties.modified
-    return made.date().isoformat() if made else None
-
-
-_PROPERTY_DATES: dict[str, Callable[[bytes], str | None]] = {
-    "pdf": _pdf_properties_date,
-    "docx": _docx_properties_date,
-    "pptx": _pptx_properties_date,
-}
-
-
-def _aliases(kind: str, data: bytes, read: _Read, title: str) -> tuple[str, ...]:
-    names = list(_PROPERTY_NAMES[kind](data)) if kind in _PROPERTY_NAMES else []
+def _aliases(read: _Read, title: str) -> tuple[str, ...]:
+    names = list(read.names)
     opening = _title_from_text(read.pages[0])
     if opening and not _BOILERPLATE.match(opening.strip()):
         names.append(opening)
@@ -384,42 +351,6 @@ def _aliases(kind: str, data: bytes, read: _Read, title: str) -> tuple[str, ...]
 
 
 _MAX_ALIASES = 12
-
-
-def _pdf_property_names(data: bytes) -> list[str]:
-    import pypdfium2 as pdfium
-
-    with PDFIUM:
-        try:
-            document = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError:
-            return []
-        try:
-            meta = document.get_metadata_dict()
-            return [str(meta[k]) for k in ("Subject", "Keywords") if meta.get(k)]
-        except (pdfium.PdfiumError, ValueError, KeyError):
-            return []
-        finally:
-            document.close()
-
-
-def _office_property_names(data: bytes, kind: str) -> list[str]:
-    if kind == "docx":
-        import docx
-
-        properties = docx.Document(io.BytesIO(data)).core_properties
-    else:
-        from pptx import Presentation
-
-        properties = Presentation(io.BytesIO(data)).core_properties
-    return [p for p in (properties.subject, properties.keywords) if p]
-
-
-_PROPERTY_NAMES: dict[str, Callable[[bytes], list[str]]] = {
-    "pdf": _pdf_property_names,
-    "docx": lambda data: _office_property_names(data, "docx"),
-    "pptx": lambda data: _office_property_names(data, "pptx"),
-}
 
 
 def _title(read: _Read, path: Path) -> str:

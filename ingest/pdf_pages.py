@@ -26,7 +26,7 @@ from ingest.pdf_tables import table_text
 # a stamp printed over a scanned page does not make it text.
 _SCAN_MAX_CHARS = 20
 _PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
-PDFIUM = threading.Lock()  # PDFium is not thread-safe: one document at a time in a process
+_PDFIUM = threading.Lock()  # PDFium is not thread-safe: one document at a time in a process
 
 
 class PdfError(Exception):
@@ -50,13 +50,14 @@ class PdfPages:
     blank_pages: list[int] = field(default_factory=list)  # 1-based scans left unread
     blank_reason: str = ""  # why they were left unread
     tables: int = 0
+    properties: dict[str, str] = field(default_factory=dict)  # its document information (Title, …)
     seconds: dict[str, float] = field(default_factory=lambda: {"text": 0.0, "tables": 0.0, "ocr": 0.0})
 
 
 def read_pdf(data: bytes, options: ReadOptions) -> PdfPages:
     import pypdfium2 as pdfium
 
-    with PDFIUM:
+    with _PDFIUM:
         try:
             document = pdfium.PdfDocument(data)  # no password: owner-only PDFs open, as in any viewer
         except pdfium.PdfiumError as exc:
@@ -66,8 +67,9 @@ def read_pdf(data: bytes, options: ReadOptions) -> PdfPages:
                 ) from None
             raise PdfError(f"not a readable PDF ({exc})") from exc
         try:
-            title = document.get_metadata_dict().get("Title")
-            result = PdfPages(title.strip() if isinstance(title, str) and title.strip() else None, [])
+            properties = {k: v.strip() for k, v in document.get_metadata_dict().items() if isinstance(v, str)}
+            title = properties.get("Title")
+            result = PdfPages(title or None, [], properties=properties)
             for number in range(len(document)):
                 result.pages.append(_page(document[number], number + 1, options, result))
             result.pages = without_furniture(result.pages)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ingest.table_rows import grid_rows
@@ -22,8 +23,24 @@ class DeckError(Exception):
     """The deck cannot be read; the message says why."""
 
 
-def read_deck(data: bytes) -> tuple[str | None, list[str]]:
-    """The deck's title (its properties, else the first slide's title) and each slide's text."""
+@dataclass(frozen=True)
+class Deck:
+    title: str | None  # its properties' title, else the first slide's
+    slides: list[str]
+    created: str | None  # ISO 8601, from its properties
+    names: tuple[str, ...]  # its properties' subject and keywords
+
+
+def office_properties(properties: Any) -> tuple[str | None, tuple[str, ...]]:
+    """When an Office file was made (ISO 8601) and the other names it gives itself (subject,
+    keywords), from its core properties (python-docx and python-pptx share them)."""
+    made = properties.created or properties.modified
+    names = tuple(str(p) for p in (properties.subject, properties.keywords) if p)
+    return (made.date().isoformat() if made else None), names
+
+
+def read_deck(data: bytes) -> Deck:
+    """The deck's title, each slide's text, and what its properties say."""
     from pptx import Presentation
     from pptx.exc import PackageNotFoundError
 
@@ -57,7 +74,8 @@ def read_deck(data: bytes) -> tuple[str | None, list[str]]:
                 blocks.append(f"Speaker notes: {notes}")
         slides.append("\n\n".join(block for block in blocks if block))
     title = (deck.core_properties.title or "").strip() or first_title
-    return title, slides
+    created, names = office_properties(deck.core_properties)
+    return Deck(title, slides, created, names)
 
 
 def _reading_order(shapes: Iterable[Any]) -> list[Any]:
