@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cited.access.records import now
@@ -35,8 +35,9 @@ from cited.settings import Settings
 from ingest.access import AccessPolicy, AccessPolicyError, load_policy
 from ingest.document_chunks import read_options
 from ingest.filenames import BadFileNameError, safe_upload_name
-from ingest.loading import FileSource, UnreadableFileError, load
+from ingest.loading import FileSource, ScansOnlyError, UnreadableFileError, load
 from ingest.manifest import Manifest
+from ingest.ocr import missing_reason
 from ingest.sync import IngestBusyError, Ingestor
 from ingest.sync_plan import IngestReport
 
@@ -113,7 +114,7 @@ class CorpusChanges:
         # Parsed before it replaces anything: a broken file never costs the previous version.
         staged = self._stage(target.parent, name, data)
         try:
-            load(staged, target.parent, read_options(self.settings))
+            self._check_readable(staged, target.parent)
         except UnreadableFileError as exc:
             staged.unlink(missing_ok=True)
             raise InvalidInputError("unreadable_file", f"{name}: {exc}") from None
@@ -140,6 +141,17 @@ class CorpusChanges:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         return Path(path)
+
+    def _check_readable(self, staged: Path, folder: Path) -> None:
+        """Raises :class:`UnreadableFileError` when the ingest could not read the file. Scanned
+        pages are not read here (OCR takes seconds a page, and the ingest reads them next): a file
+        of nothing but scans passes when OCR is on and can run."""
+        options = read_options(self.settings)
+        try:
+            load(staged, folder, replace(options, ocr=False))
+        except ScansOnlyError:
+            if not options.ocr or missing_reason(options.ocr_languages) is not None:
+                load(staged, folder, options)  # raises, saying why OCR cannot read it
 
     def _upload_result(self, report: IngestReport, source: str, readers: tuple[str, ...]) -> Change:
         if report.failed:

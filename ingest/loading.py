@@ -32,6 +32,10 @@ class UnreadableFileError(Exception):
     """A file Cited cannot turn into text; the message says why."""
 
 
+class ScansOnlyError(UnreadableFileError):
+    """A PDF whose every page with content is a scan that was not read (OCR off or missing)."""
+
+
 @dataclass(frozen=True)
 class LoadedDocument:
     """A document as read from disk, before cleaning.
@@ -158,7 +162,7 @@ def load(path: Path, root: Path, options: ReadOptions | None = None) -> LoadedDo
         read.seconds = {"text": time.perf_counter() - started}
     if not any(page.strip() for page in read.pages):
         if read.blank_pages:
-            raise UnreadableFileError(f"no text: {scans_unread(read.blank_pages, read.blank_reason)}")
+            raise ScansOnlyError(f"no text: {scans_unread(read.blank_pages, read.blank_reason)}")
         raise UnreadableFileError(
             "no text could be extracted: its pages have no text layer and no scanned image for OCR to read"
             if kind == "pdf"

@@ -240,3 +240,38 @@ def test_the_page_names_a_citations_slide_and_says_when_ocr_read_it() -> None:
     scan = Citation(id=2, quote="We grow.", source="scan.pdf", page=2, ocr=True, **fields)
     assert "plan.pptx, slide 3" in marker_link(0, slide)
     assert "scan.pdf, page 2 (read by OCR)" in marker_link(0, scan)
+
+
+@needs_tesseract
+def test_an_uploaded_scan_is_read_by_ocr_once_and_refused_by_name_with_ocr_off(
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    embedder: Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cited.errors import InvalidInputError
+    from ingest import ocr
+    from ingest.changes import CorpusChanges
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / HR_DOC, corpus / HR_DOC)
+    scan = image_pdf_from_text(CORPUS / HR_DOC, tmp_path / "scan.pdf").read_bytes()
+    settings = make_settings(corpus_dir=corpus)
+    ingestor = Ingestor(settings, embedder, open_store(settings))
+    assert ingestor.run(corpus).ok
+    read = ocr.read_page
+    pages: list[int] = []
+
+    def counted(page: object, languages: str, dpi: int = ocr.RENDER_DPI) -> str:
+        pages.append(1)  # the real reader runs; only its calls are counted
+        return read(page, languages, dpi)
+
+    monkeypatch.setattr(ocr, "read_page", counted)
+    change = CorpusChanges(settings, ingestor).upload("hr-scan.pdf", scan, None)
+    assert change.status == "added" and change.chunks >= 1
+    assert len(pages) == 3  # each of the scan's 3 pages once: the upload's check reads no image
+    off = settings.model_copy(update={"ocr": "off"})
+    with pytest.raises(InvalidInputError, match=r"scanned images with no text layer.*CITED_OCR=off"):
+        CorpusChanges(off, Ingestor(off, embedder, open_store(off))).upload("other-scan.pdf", scan, None)
+    assert not (corpus / "uploads" / "other-scan.pdf").exists()
