@@ -107,6 +107,7 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench pdf
 	$(BIN)/cited bench ocr
 	$(BIN)/cited bench filings --dataset $(FINANCEBENCH)
+	$(BIN)/cited bench tokens --scifact $(SCIFACT) --filings $(FINANCEBENCH)
 	$(BIN)/cited bench answers --dataset $(SQUAD2)
 	$(BIN)/cited bench generate
 	$(BIN)/cited bench load

@@ -107,6 +107,37 @@ def test_bench_refuses_a_folder_that_is_not_a_beir_dataset(tmp_path: Path) -> No
     assert result.returncode == 2 and "not a BEIR dataset" in result.stderr
 
 
+def test_the_filings_bench_refuses_a_folder_that_is_not_a_financebench_slice_and_unknown_variants(
+    tmp_path: Path,
+) -> None:
+    result = invoke_cited("bench", "filings", "--dataset", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2 and "needs questions.jsonl and pdfs/" in result.stderr
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "questions.jsonl").write_text("", encoding="utf-8")
+    result = invoke_cited(
+        "bench", "filings", "--dataset", str(tmp_path), "--parts", "no tables", cwd=tmp_path
+    )
+    assert result.returncode == 2 and "unknown variant ['no tables']" in result.stderr
+
+
+def test_the_evidence_judge_counts_a_page_of_the_filing_or_shared_five_grams() -> None:
+    from evals.financebench import EvidenceJudge, FilingQuestion
+
+    question = FilingQuestion(
+        "q",
+        "ACME_2022_10K",
+        "Acme",
+        "Did Acme grow?",
+        (48,),
+        ("Net sales grew 4% to 1,203 million in 2022.",),
+    )
+    judge = EvidenceJudge(question)
+    assert judge.holds("ACME_2022_10K.pdf", 48, "anything on that page")
+    assert not judge.holds("OTHER_2022_10K.pdf", 48, "anything on that page")
+    assert judge.holds("OTHER.pdf", 3, "net sales grew 4% to 1,203 million in 2022")
+    assert not judge.holds("ACME_2022_10K.pdf", 47, "Operating income fell in the second half of the year.")
+
+
 # --- the page against the API (its own Playwright: test_ui.py's browser is module-scoped) ----------
 
 
