@@ -4,6 +4,7 @@ slide or page, and every unreadable file named with its reason while the rest is
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -275,3 +276,29 @@ def test_an_uploaded_scan_is_read_by_ocr_once_and_refused_by_name_with_ocr_off(
     with pytest.raises(InvalidInputError, match=r"scanned images with no text layer.*CITED_OCR=off"):
         CorpusChanges(off, Ingestor(off, embedder, open_store(off))).upload("other-scan.pdf", scan, None)
     assert not (corpus / "uploads" / "other-scan.pdf").exists()
+
+
+@needs_tesseract
+def test_cited_ingest_names_the_unread_scans_and_what_to_set_and_says_how_fast_ocr_read(
+    tmp_path: Path,
+) -> None:
+    import pypdfium2 as pdfium
+
+    from tests.conftest import invoke_cited
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    scan = image_pdf_from_text(CORPUS / HR_DOC, tmp_path / "scan.pdf")
+    mixed = pdfium.PdfDocument(
+        write_pdf(tmp_path / "cover.pdf", ["Board report 2026: the cover has a text layer."])
+    )
+    mixed.import_pages(pdfium.PdfDocument(scan))
+    mixed.save(str(corpus / "board-report.pdf"))
+    env = {"CITED_DATA_DIR": str(tmp_path / "data"), "CITED_OCR": "off"}
+    off = invoke_cited("ingest", str(corpus), cwd=tmp_path, env=env)
+    assert off.returncode == 0, off.stderr
+    assert "PARTLY READ: board-report.pdf: pages 2, 3, 4 are scanned images with no text layer" in off.stderr
+    assert "set CITED_OCR=auto" in off.stderr and "1 added" in off.stdout
+    on = invoke_cited("ingest", str(corpus), cwd=tmp_path, env={**env, "CITED_OCR": "auto"})
+    assert on.returncode == 0 and "PARTLY READ" not in on.stderr
+    assert re.search(r"OCR: 3 scanned page\(s\) read in [\d.]+ s \([\d.]+ pages/s\)", on.stdout), on.stdout
