@@ -56,14 +56,6 @@ class Line:
     cells: list[Cell] = field(default_factory=list)
 
     @property
-    def bottom(self) -> float:
-        return min(c.bottom for c in self.cells)
-
-    @property
-    def top(self) -> float:
-        return max(c.top for c in self.cells)
-
-    @property
     def text(self) -> str:
         return " ".join(c.text for c in self.cells)
 
