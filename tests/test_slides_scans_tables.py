@@ -27,6 +27,8 @@ needs_tesseract = pytest.mark.skipif(
     missing_reason("eng") is not None,
     reason="Tesseract is not installed here: .ci/run installs tesseract-ocr and tesseract-ocr-eng",
 )
+# Reading a whole scan takes Tesseract 1.5 s a page: `make test` runs these, `make test-fast` not.
+ocr_pages = pytest.mark.slow
 
 DECK = [
     ("Growth plan 2026", ["We open four new regional offices.", "Hiring is centred on engineering."]),
@@ -127,6 +129,7 @@ def test_prose_pages_keep_pdfiums_text(tmp_path: Path) -> None:
     assert load(path, tmp_path).pages[0] == load(path, tmp_path, ReadOptions(table_rows=False)).pages[0]
 
 
+@ocr_pages
 @needs_tesseract
 def test_a_scanned_pdf_is_read_by_ocr_and_its_passages_say_so(
     tmp_path: Path, make_settings: Callable[..., Settings], embedder: Embedder
@@ -243,6 +246,7 @@ def test_the_page_names_a_citations_slide_and_says_when_ocr_read_it() -> None:
     assert "scan.pdf, page 2 (read by OCR)" in marker_link(0, scan)
 
 
+@ocr_pages
 @needs_tesseract
 def test_an_uploaded_scan_is_read_by_ocr_once_and_refused_by_name_with_ocr_off(
     tmp_path: Path,
@@ -278,6 +282,7 @@ def test_an_uploaded_scan_is_read_by_ocr_once_and_refused_by_name_with_ocr_off(
     assert not (corpus / "uploads" / "other-scan.pdf").exists()
 
 
+@ocr_pages
 @needs_tesseract
 def test_cited_ingest_names_the_unread_scans_and_what_to_set_and_says_how_fast_ocr_read(
     tmp_path: Path,
