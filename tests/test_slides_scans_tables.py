@@ -149,21 +149,27 @@ def test_a_scanned_pdf_is_read_by_ocr_and_its_passages_say_so(
     assert reply.citations and all(c.ocr and c.page for c in reply.citations)
 
 
+def _board_report(path: Path, scratch: Path) -> Path:
+    """A report whose first page has a text layer and whose next three pages are scans (the HR
+    article scanned); the scan alone is returned."""
+    import pypdfium2 as pdfium
+
+    scan = image_pdf_from_text(CORPUS / HR_DOC, scratch / "scan.pdf")
+    report = pdfium.PdfDocument(
+        write_pdf(scratch / "cover.pdf", ["Board report 2026: the cover has a text layer."])
+    )
+    report.import_pages(pdfium.PdfDocument(scan))
+    report.save(str(path))
+    return scan
+
+
 @needs_tesseract
 def test_with_ocr_off_each_scanned_page_is_listed_with_what_to_do_and_the_rest_is_ingested(
     tmp_path: Path, make_settings: Callable[..., Settings], embedder: Embedder
 ) -> None:
-    import pypdfium2 as pdfium
-
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    scan = image_pdf_from_text(CORPUS / HR_DOC, tmp_path / "scan.pdf")
-    # A report whose first page has a text layer and whose other pages are scans.
-    mixed = pdfium.PdfDocument(
-        write_pdf(tmp_path / "cover.pdf", ["Board report 2026: cover page with a text layer."])
-    )
-    mixed.import_pages(pdfium.PdfDocument(scan))
-    mixed.save(str(corpus / "board-report.pdf"))
+    scan = _board_report(corpus / "board-report.pdf", tmp_path)
     shutil.copy(scan, corpus / "all-scanned.pdf")
     shutil.copy(CORPUS / HR_DOC, corpus / HR_DOC)
     settings = make_settings(ocr="off")
@@ -287,18 +293,11 @@ def test_an_uploaded_scan_is_read_by_ocr_once_and_refused_by_name_with_ocr_off(
 def test_cited_ingest_names_the_unread_scans_and_what_to_set_and_says_how_fast_ocr_read(
     tmp_path: Path,
 ) -> None:
-    import pypdfium2 as pdfium
-
     from tests.conftest import invoke_cited
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    scan = image_pdf_from_text(CORPUS / HR_DOC, tmp_path / "scan.pdf")
-    mixed = pdfium.PdfDocument(
-        write_pdf(tmp_path / "cover.pdf", ["Board report 2026: the cover has a text layer."])
-    )
-    mixed.import_pages(pdfium.PdfDocument(scan))
-    mixed.save(str(corpus / "board-report.pdf"))
+    _board_report(corpus / "board-report.pdf", tmp_path)
     env = {"CITED_DATA_DIR": str(tmp_path / "data"), "CITED_OCR": "off"}
     off = invoke_cited("ingest", str(corpus), cwd=tmp_path, env=env)
     assert off.returncode == 0, off.stderr
