@@ -120,8 +120,60 @@ class Settings(BaseSettings):
 
     # Access. Off: every request is one local user who reads everything (fine on 127.0.0.1 only).
     auth: bool = Field(False, description="Require API keys (`cited keys add`) on the HTTP API.")
-    keys_file: Path | None = Field(None, description="API key digests (default: <data dir>/keys.sqlite).")
-    users_file: Path | None = Field(None, description="Page users (default: <data dir>/users.sqlite).")
+    # Before the shared-state database, keys and users had files of their own: they are imported
+    # into it once (cited/database/legacy_import.py).
+    keys_file: Path | None = Field(
+        None, description="An older Cited's API key file, imported once (default: <data dir>/keys.sqlite)."
+    )
+    users_file: Path | None = Field(
+        None, description="An older Cited's page-user file, imported once (default: <data dir>/users.sqlite)."
+    )
+    # Shared state (docs/deploying.md): keys, page users, sign-in sessions, feedback and the audit trail.
+    database_url: SecretStr | None = Field(
+        None,
+        description=(
+            "SQLAlchemy URL of the shared state, e.g. postgresql+psycopg://cited:...@db/cited; "
+            "unset: SQLite at <data dir>/cited.sqlite."
+        ),
+    )
+    audit: Literal["off", "metadata", "full"] = Field(
+        "metadata",
+        description="Audit trail: off; metadata (who, when, outcome, passages shown); full (+ the question).",
+    )
+    audit_days: int = Field(365, ge=1, le=36_500, description="Days an audit record is kept.")
+    machine_name: str | None = Field(
+        None, description="This machine's name in the audit trail (default: the host name)."
+    )
+    # Single sign-on for the page (OpenID Connect). Set the issuer to turn it on: page users
+    # (`cited users add`) are then refused, so the two modes never mix by accident.
+    oidc_issuer: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+$",
+        description="OpenID provider's issuer URL (its /.well-known/openid-configuration must answer).",
+    )
+    oidc_client_id: str | None = Field(None, description="Cited's client id at the provider.")
+    oidc_client_secret: SecretStr | None = Field(None, description="Cited's client secret at the provider.")
+    oidc_groups_claim: str = Field("groups", description="The ID-token claim that lists a person's groups.")
+    oidc_allowed_groups: list[str] = Field(
+        [], description="Provider groups whose members may sign in; empty: anyone the provider signs in."
+    )
+    oidc_group_map_file: Path | None = Field(
+        None,
+        description="YAML mapping provider groups to Cited groups; unset: provider groups are used by name.",
+    )
+    oidc_audience: str | None = Field(
+        None,
+        description="Audience of provider access tokens the API accepts (default: the client id).",
+    )
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked of the provider.")
+    session_hours: float = Field(8.0, gt=0, le=720, description="How long a page sign-in lasts.")
+    session_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Key that signs the page's session cookies; the same on every machine. "
+            "Unset: one is made and kept in the shared database."
+        ),
+    )
     # Hardening of the HTTP API.
     rate_limit: str = Field(
         "120/minute", description="Requests per caller (API key, or client address with auth off)."
@@ -268,7 +320,7 @@ class Settings(BaseSettings):
         True, description="Serve the page at /ui; false serves the API alone (e.g. behind another front end)."
     )
 
-    @field_validator("data_dir", "corpus_dir", "keys_file", "users_file")
+    @field_validator("data_dir", "corpus_dir", "keys_file", "users_file", "oidc_group_map_file")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Fixed to the directory the process started in. Chroma's embedded client reopens its
@@ -299,6 +351,21 @@ class Settings(BaseSettings):
                 "for Ollama) and CITED_LLM_MODEL"
             )
         return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> "Settings":
+        named = [self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret]
+        if any(named) and not all(named):
+            raise ValueError(
+                "single sign-on needs all three of CITED_OIDC_ISSUER, CITED_OIDC_CLIENT_ID and "
+                "CITED_OIDC_CLIENT_SECRET (docs/deploying.md)"
+            )
+        return self
+
+    @property
+    def sso(self) -> bool:
+        """Single sign-on for the page (and provider tokens on the API)."""
+        return self.oidc_issuer is not None
 
     @property
     def chroma_dir(self) -> Path:

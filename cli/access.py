@@ -23,8 +23,9 @@ def keys_add(
 ) -> None:
     """Create a key. It is printed once; only its SHA-256 digest is stored."""
     from cited.access.keys import KeyRequestError, KeyStore
+    from cited.database.engine import open_database
 
-    store = KeyStore(settings_for(data_dir).keys_path)
+    store = KeyStore(open_database(settings_for(data_dir)))
     try:
         record, secret = store.add(name, split_list(groups), split_list(scopes))
     except KeyRequestError as exc:
@@ -41,8 +42,9 @@ def keys_add(
 def keys_list(data_dir: DataDirOption = None) -> None:
     """Every key's id, name, groups, scopes and state (never the key itself)."""
     from cited.access.keys import KeyStore
+    from cited.database.engine import open_database
 
-    for k in KeyStore(settings_for(data_dir).keys_path).all():
+    for k in KeyStore(open_database(settings_for(data_dir))).all():
         state = f"revoked {k.revoked}" if k.revoked else "active"
         typer.echo(f"{k.id}  {k.name}  groups={','.join(k.groups)}  scopes={','.join(k.scopes)}  {state}")
 
@@ -54,9 +56,10 @@ def keys_revoke(
 ) -> None:
     """Revoke a key; a running server refuses it from its next request."""
     from cited.access.keys import KeyRequestError, KeyStore
+    from cited.database.engine import open_database
 
     try:
-        record = KeyStore(settings_for(data_dir).keys_path).revoke(key_id)
+        record = KeyStore(open_database(settings_for(data_dir))).revoke(key_id)
     except KeyRequestError as exc:
         raise CommandError(str(exc)) from exc
     typer.echo(f"revoked {record.id} ({record.name})")
@@ -74,6 +77,7 @@ def users_add(
 ) -> None:
     """Create or replace a page user; the password is asked for (or read from stdin) and stored hashed."""
     from cited.access.users import UserRequestError, UserStore
+    from cited.database.engine import open_database
 
     password = (
         sys.stdin.readline().rstrip("\n")
@@ -81,7 +85,7 @@ def users_add(
         else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
     try:
-        user = UserStore(settings_for(data_dir).users_path).add(
+        user = UserStore(open_database(settings_for(data_dir))).add(
             name, password, split_list(groups), can_upload
         )
     except UserRequestError as exc:
@@ -93,8 +97,9 @@ def users_add(
 def users_list(data_dir: DataDirOption = None) -> None:
     """Every page user and their groups."""
     from cited.access.users import UserStore
+    from cited.database.engine import open_database
 
-    for u in UserStore(settings_for(data_dir).users_path).users():
+    for u in UserStore(open_database(settings_for(data_dir))).users():
         upload = "  can upload" if u.can_upload else ""
         typer.echo(f"{u.name}  groups={','.join(u.groups)}{upload}  created {u.created}")
 
@@ -105,9 +110,10 @@ def users_remove(
 ) -> None:
     """Remove a page user; their next question is refused."""
     from cited.access.users import UserRequestError, UserStore
+    from cited.database.engine import open_database
 
     try:
-        UserStore(settings_for(data_dir).users_path).remove(name)
+        UserStore(open_database(settings_for(data_dir))).remove(name)
     except UserRequestError as exc:
         raise CommandError(str(exc)) from exc
     typer.echo(f"removed {name}")

@@ -26,10 +26,11 @@ def feedback_export(
     Each line has the question and what the reader saw and wrote; fill in its documents, facts and
     evidence, then run it with `cited eval --questions FILE` or add it to evals/data/golden.jsonl.
     """
+    from cited.database.engine import open_database
     from evals.feedback_cases import export, export_to
     from service.feedback import FeedbackStore
 
-    store = FeedbackStore(settings_for(data_dir).feedback_path)
+    store = FeedbackStore(open_database(settings_for(data_dir)))
     try:
         written = export_to(store, out) if out else export(store, sys.stdout)
     except OSError as exc:

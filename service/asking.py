@@ -7,6 +7,7 @@ only the caller's groups: the page cannot be used to get round a limit the API e
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Generator
 
 from starlette.concurrency import run_in_threadpool
@@ -15,30 +16,50 @@ from cited.errors import TimedOutError
 from cited.operations.metrics import Metrics
 from service.answering.answer_service import AnswerEvent, AnswerService
 from service.answering.ask_schema import AskRequest, AskResponse, DocumentInfo
+from service.audit import AuditTrail, Channel
 from service.callers import Caller
 from service.rate_limit import RateLimit
 
 
 class Asking:
-    def __init__(self, answers: AnswerService, rate_limit: RateLimit, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        answers: AnswerService,
+        rate_limit: RateLimit,
+        metrics: Metrics | None = None,
+        audit: AuditTrail | None = None,
+    ) -> None:
         self.answers = answers
         self.rate_limit = rate_limit
         self.metrics = metrics or Metrics()
+        self.audit = audit
 
-    def ask(self, request: AskRequest, caller: Caller) -> AskResponse:
+    def ask(self, request: AskRequest, caller: Caller, channel: Channel = "api") -> AskResponse:
         """Count the question against the caller's limit (429 past it), then answer it from the
-        documents the caller may read."""
+        documents the caller may read, and put it on the audit trail."""
         self.rate_limit.hit(caller.rate_key)
-        return self.observed(self.answers.ask(request, caller.groups))
+        started = time.perf_counter()
+        response = self.observed(self.answers.ask(request, caller.groups))
+        self._audit(channel, caller, request, response, started)
+        return response
 
-    async def ask_in_time(self, request: AskRequest, caller: Caller) -> AskResponse:
+    def _audit(
+        self, channel: Channel, caller: Caller, request: AskRequest, response: AskResponse, started: float
+    ) -> None:
+        if self.audit is not None:
+            ms = (time.perf_counter() - started) * 1000
+            self.audit.record(channel, caller, request.question, response, ms)
+
+    async def ask_in_time(self, request: AskRequest, caller: Caller, channel: Channel = "api") -> AskResponse:
         """:meth:`ask` on a worker thread, given up after ``CITED_ANSWER_TIMEOUT_S``: a step that
         hangs (a Chroma server that stops answering, a stuck model) costs the reader a 504 that
         says so, not a request that never ends. The thread itself cannot be stopped; it finishes
         or fails on its own, and the language model has its own timeout."""
         limit = self.answers.settings.answer_timeout_s
         try:
-            return await asyncio.wait_for(run_in_threadpool(self.ask, request, caller), timeout=limit)
+            return await asyncio.wait_for(
+                run_in_threadpool(self.ask, request, caller, channel), timeout=limit
+            )
         except TimeoutError:
             raise TimedOutError(
                 "answer_timeout",
@@ -46,17 +67,29 @@ class Asking:
                 'try again, or ask with "mode": "quoted" if a language model is slow',
             ) from None
 
-    def answer_events(self, request: AskRequest, caller: Caller) -> Generator[AnswerEvent, None, None]:
-        """The same answer as :meth:`ask`, as events (``service/streaming.py``), counted the same."""
+    def answer_events(
+        self, request: AskRequest, caller: Caller, channel: Channel = "api"
+    ) -> Generator[AnswerEvent, None, None]:
+        """The same answer as :meth:`ask`, as events (``service/streaming.py``), counted and
+        audited the same."""
         self.rate_limit.hit(caller.rate_key)
-        return self._observed_events(self.answers.answer_events(request, caller.groups))
+        started = time.perf_counter()
+        events = self.answers.answer_events(request, caller.groups)
+        return self._observed_events(events, channel, caller, request, started)
 
     def _observed_events(
-        self, events: Generator[AnswerEvent, None, None]
+        self,
+        events: Generator[AnswerEvent, None, None],
+        channel: Channel,
+        caller: Caller,
+        request: AskRequest,
+        started: float,
     ) -> Generator[AnswerEvent, None, None]:
         try:
             for event in events:
-                yield self.observed(event) if isinstance(event, AskResponse) else event
+                if isinstance(event, AskResponse):
+                    self._audit(channel, caller, request, self.observed(event), started)
+                yield event
         finally:
             events.close()  # a reader who left stops the generation
 

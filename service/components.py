@@ -1,5 +1,5 @@
-"""Everything one app serves from, built once: the answer path, the ingest side, the key, user and
-feedback stores, and the rate limit.
+"""Everything one app serves from, built once: the answer path, the ingest side, the shared-state
+database with its key, user, feedback and audit stores, and the rate limit.
 
 ``create_app(settings, components)`` takes them ready-made, so tests can hand several apps one
 loaded embedder instead of loading MiniLM per app.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from cited.access.keys import KeyStore
 from cited.access.users import UserStore
+from cited.database.engine import Database, open_database
 from cited.models.embedding import Embedder
 from cited.operations.metrics import Metrics
 from cited.settings import Settings
@@ -18,6 +19,7 @@ from ingest.changes import CorpusChanges
 from ingest.sync import Ingestor
 from service.answering.answer_service import AnswerService
 from service.asking import Asking
+from service.audit import AuditTrail
 from service.feedback import FeedbackStore
 from service.rate_limit import RateLimit
 
@@ -28,9 +30,11 @@ class Components:
     answers: AnswerService
     asking: Asking
     changes: CorpusChanges
+    database: Database
     keys: KeyStore
-    users: UserStore | None  # page users; None with auth off
+    users: UserStore | None  # page users; None with auth off, or with single sign-on
     feedback: FeedbackStore
+    audit: AuditTrail
     metrics: Metrics
 
 
@@ -42,13 +46,18 @@ def build_components(settings: Settings, embedder: Embedder | None = None) -> Co
     # answered from as soon as it returns.
     ingestor = Ingestor(settings, answers.embedder, answers.store, retriever.multilingual, retriever.lexical)
     metrics = Metrics()
+    database = open_database(settings)
+    audit = AuditTrail(database, settings.audit, settings.audit_days, metrics, settings.machine_name)
+    rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     return Components(
         settings=settings,
         answers=answers,
-        asking=Asking(answers, RateLimit(settings.rate_limit, settings.rate_limit_storage), metrics),
+        asking=Asking(answers, rate_limit, metrics, audit),
         changes=CorpusChanges(settings, ingestor, metrics),
-        keys=KeyStore(settings.keys_path),
-        users=UserStore(settings.users_path) if settings.auth else None,
-        feedback=FeedbackStore(settings.feedback_path),
+        database=database,
+        keys=KeyStore(database),
+        users=UserStore(database) if settings.auth and not settings.sso else None,
+        feedback=FeedbackStore(database),
+        audit=audit,
         metrics=metrics,
     )

@@ -1,49 +1,30 @@
-"""Readers' thumbs up or down on answers, kept in SQLite under the data directory.
+"""Readers' thumbs up or down on answers, kept in the shared-state database (``cited/database/``).
 
 Each row holds what the reader saw (question, answer, cited passages, the documents searched)
 alongside their rating and optional comment, so a thumbs-down can become an eval case without
 asking anyone what happened (``cited feedback export``). One row per answer: clicking the other
 thumb changes the rating, un-clicking removes it, and a comment is added to the row it is about.
 
-Every write is its own transaction on a fresh connection, so a crash loses at most the click it
-was writing, and concurrent page sessions (Gradio runs handlers on worker threads) never share a
-connection.
+Every write is its own transaction, so a crash loses at most the click it was writing; the engine
+gives each of the page's worker threads its own connection.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from cited.access.records import now
-from cited.store.transactions import transaction
+from cited.database.engine import Database
+from cited.database.schema import feedback as table
 
 Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 2000
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    session TEXT NOT NULL,
-    turn INTEGER NOT NULL,
-    user TEXT,
-    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
-    comment TEXT NOT NULL DEFAULT '',
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    abstained INTEGER NOT NULL,
-    citations TEXT NOT NULL,
-    documents TEXT,
-    UNIQUE (session, turn)
-)
-"""
 
 
 class FeedbackError(ValueError):
@@ -79,48 +60,42 @@ class Answered:
 
 
 class FeedbackStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        with transaction(self.path, _SCHEMA) as connection:
-            connection.row_factory = sqlite3.Row
-            yield connection
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def rate(
         self, session: str, turn: int, rating: Rating, answered: Answered, user: str | None = None
     ) -> Feedback:
         """Record (or change) the rating of one answer, keeping any comment already given."""
         stamp = now()
-        with self._connection() as db:
-            db.execute(
-                """
-                INSERT INTO feedback (created, updated, session, turn, user, rating, question, answer,
-                                      abstained, citations, documents)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (session, turn) DO UPDATE SET rating = excluded.rating, updated = excluded.updated
-                """,
-                (
-                    stamp,
-                    stamp,
-                    session,
-                    turn,
-                    user,
-                    rating,
-                    answered.question,
-                    answered.answer,
-                    int(answered.abstained),
-                    json.dumps(answered.citations, ensure_ascii=False),
-                    None if answered.documents is None else json.dumps(answered.documents),
-                ),
-            )
+        insert = postgres_insert if self.database.is_postgres else sqlite_insert
+        row = {
+            "created": stamp,
+            "updated": stamp,
+            "session": session,
+            "turn": turn,
+            "user": user,
+            "rating": rating,
+            "comment": "",
+            "question": answered.question,
+            "answer": answered.answer,
+            "abstained": answered.abstained,
+            "citations": answered.citations,
+            "documents": answered.documents,
+        }
+        statement = insert(table).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=["session", "turn"],
+            set_={"rating": statement.excluded.rating, "updated": statement.excluded.updated},
+        )
+        with self.database.begin() as db:
+            db.execute(statement)
             return self._one(db, session, turn)
 
     def retract(self, session: str, turn: int) -> bool:
         """Forget the rating of one answer (the reader un-clicked it); True if there was one."""
-        with self._connection() as db:
-            deleted = db.execute("DELETE FROM feedback WHERE session = ? AND turn = ?", (session, turn))
+        with self.database.begin() as db:
+            deleted = db.execute(table.delete().where(_answer(session, turn)))
             return deleted.rowcount > 0
 
     def comment(self, session: str, turn: int, text: str) -> Feedback:
@@ -130,10 +105,9 @@ class FeedbackStore:
             raise FeedbackError(
                 f"The comment is {len(text):,} characters; keep it under {MAX_COMMENT_CHARS:,}."
             )
-        with self._connection() as db:
+        with self.database.begin() as db:
             changed = db.execute(
-                "UPDATE feedback SET comment = ?, updated = ? WHERE session = ? AND turn = ?",
-                (text, now(), session, turn),
+                table.update().where(_answer(session, turn)).values(comment=text, updated=now())
             ).rowcount
             if not changed:
                 raise FeedbackError("Rate the answer with a thumb first; the comment goes with it.")
@@ -141,36 +115,23 @@ class FeedbackStore:
 
     def entries(self, rating: Rating | None = None) -> list[Feedback]:
         """Every rated answer (or those with ``rating``), oldest first."""
-        if not self.path.exists():
-            return []
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT * FROM feedback WHERE ? IS NULL OR rating = ? ORDER BY id", (rating, rating)
-            ).fetchall()
-        return [_feedback(row) for row in rows]
+        query = select(table).order_by(table.c.id)
+        if rating is not None:
+            query = query.where(table.c.rating == rating)
+        with self.database.begin() as db:
+            return [_feedback(row) for row in db.execute(query)]
 
-    def _one(self, db: sqlite3.Connection, session: str, turn: int) -> Feedback:
-        row = db.execute("SELECT * FROM feedback WHERE session = ? AND turn = ?", (session, turn)).fetchone()
-        return _feedback(row)
+    def _one(self, db: Connection, session: str, turn: int) -> Feedback:
+        return _feedback(db.execute(select(table).where(_answer(session, turn))).one())
 
 
-def _feedback(row: sqlite3.Row) -> Feedback:
-    documents = row["documents"]
-    return Feedback(
-        id=row["id"],
-        created=row["created"],
-        updated=row["updated"],
-        session=row["session"],
-        turn=row["turn"],
-        user=row["user"],
-        rating=row["rating"],
-        comment=row["comment"],
-        question=row["question"],
-        answer=row["answer"],
-        abstained=bool(row["abstained"]),
-        citations=json.loads(row["citations"]),
-        documents=None if documents is None else json.loads(documents),
-    )
+def _answer(session: str, turn: int) -> Any:
+    return (table.c.session == session) & (table.c.turn == turn)
+
+
+def _feedback(row: Any) -> Feedback:
+    found = dict(row._mapping)
+    return Feedback(**{**found, "abstained": bool(found["abstained"])})
 
 
 def citation_fields(citations: Sequence[Any]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import pytest
 
 from cited.access.keys import KeyStore
 from cited.access.users import UserStore
+from cited.database.engine import open_database
 from cited.models.embedding import Embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
@@ -138,7 +139,7 @@ class Secured:
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     settings = ingest_with_auth(tmp_path_factory.mktemp("secured"))
-    keys = KeyStore(settings.keys_path)
+    keys = KeyStore(open_database(settings))
     outsider = keys.add("staff-tool", ["everyone"], ["ask"])[1]
     insider = keys.add("board-tool", ["board"], ["ask"])[1]
     ingest_only = keys.add("uploader", ["everyone"], ["ingest"])[1]
@@ -334,12 +335,12 @@ def test_keys_are_created_listed_and_revoked_and_only_digests_are_stored(tmp_pat
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip()
     assert key.startswith("cited_") and "cannot be shown again" in made.stderr
-    stored = (tmp_path / "data" / "keys.sqlite").read_bytes()
+    stored = (tmp_path / "data" / "cited.sqlite").read_bytes()
     assert (
         key.encode() not in stored and key.split("_", 2)[2].encode() not in stored
     )  # the secret may hold "_"
     assert hashlib.sha256(key.encode()).hexdigest().encode() in stored  # its digest is what is kept
-    assert (tmp_path / "data" / "keys.sqlite").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "data" / "cited.sqlite").stat().st_mode & 0o077 == 0
     listed = invoke_cited("keys", "list", "--data-dir", data, cwd=ROOT).stdout
     key_id = key.split("_")[1]
     assert f"{key_id}  dashboard  groups=board,finance  scopes=ask  active" in listed
@@ -363,13 +364,13 @@ def test_keys_and_users_kept_as_json_by_an_older_release_are_imported_once(tmp_p
     (data / "keys.json").write_text(json.dumps({"keys": [old_key]}), encoding="utf-8")
     (data / "users.json").write_text(json.dumps({"users": []}), encoding="utf-8")
     settings = Settings(data_dir=data)
-    keys = KeyStore(settings.keys_path)
+    keys = KeyStore(open_database(settings))
     found = keys.verify(key)
     assert found is not None and found.groups == ("board",) and found.scopes == ("ask",)
     assert (data / "keys.json.imported").is_file() and not (data / "keys.json").exists()
-    assert KeyStore(settings.keys_path).revoke("0a1b2c3d").revoked  # written to SQLite from now on
-    assert [k.id for k in KeyStore(settings.keys_path).all()] == ["0a1b2c3d"]  # imported once only
-    assert UserStore(settings.users_path).users() == [] and (data / "users.json.imported").is_file()
+    assert KeyStore(open_database(settings)).revoke("0a1b2c3d").revoked  # written to SQLite from now on
+    assert [k.id for k in KeyStore(open_database(settings)).all()] == ["0a1b2c3d"]  # imported once only
+    assert UserStore(open_database(settings)).users() == [] and (data / "users.json.imported").is_file()
 
 
 def test_page_users_are_stored_hashed_and_short_passwords_refused(tmp_path: Path) -> None:
@@ -377,8 +378,8 @@ def test_page_users_are_stored_hashed_and_short_passwords_refused(tmp_path: Path
     made = invoke_cited("users", "add", "mei", "--groups", "board", "--password-stdin", "--data-dir", data,
                  cwd=ROOT, stdin="correct horse battery\n")  # fmt: skip
     assert made.returncode == 0, made.stderr
-    assert b"correct horse" not in (tmp_path / "data" / "users.sqlite").read_bytes()
-    assert (tmp_path / "data" / "users.sqlite").stat().st_mode & 0o077 == 0
+    assert b"correct horse" not in (tmp_path / "data" / "cited.sqlite").read_bytes()
+    assert (tmp_path / "data" / "cited.sqlite").stat().st_mode & 0o077 == 0
     short = invoke_cited("users", "add", "li", "--groups", "board", "--password-stdin", "--data-dir", data,
                   cwd=ROOT, stdin="short\n")  # fmt: skip
     assert short.returncode == 2 and "at least 12 characters" in short.stderr

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from cited.access.keys import KeyStore
+from cited.database.engine import open_database
 from cited.models.embedding import Embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
@@ -212,7 +213,7 @@ def test_upload_and_delete_need_the_ingest_scope_and_the_groups(tmp_path: Path, 
     (corpus / "access.yaml").write_text('paths:\n  "uploads/*": [editors]\n', encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, auth=True, rate_limit="100000/minute")
     Ingestor(settings, embedder, open_store(settings)).run(corpus)
-    keys = KeyStore(settings.keys_path)
+    keys = KeyStore(open_database(settings))
     _, reader = keys.add("reader", ["everyone", "editors"], ["ask"])
     _, outsider = keys.add("outsider", ["everyone"], ["ask", "ingest"])
     _, editor = keys.add("editor", ["everyone", "editors"], ["ask", "ingest"])

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cited.database.engine import Database, database_url, open_database
+from cited.settings import Settings
 from evals.questions import load
 from service.feedback import MAX_COMMENT_CHARS, Answered, FeedbackError, FeedbackStore
 from tests.conftest import ROOT, invoke_cited
@@ -25,7 +27,7 @@ NOT_FOUND = Answered("When does the Hangzhou office reopen?", "Not answered.", T
 
 
 def test_one_rating_per_answer_that_can_change_be_taken_back_and_carry_a_comment(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "data" / "feedback.sqlite")
+    store = FeedbackStore(open_database(Settings(data_dir=tmp_path / "data")))
     store.rate("session-a", 1, "up", WRONG, user="mei")
     store.rate("session-a", 1, "down", WRONG, user="mei")  # changed their mind: still one row
     store.comment("session-a", 1, "  It names the tool, not who ran it.  ")
@@ -33,7 +35,8 @@ def test_one_rating_per_answer_that_can_change_be_taken_back_and_carry_a_comment
     store.rate("session-b", 2, "up", WRONG)
     assert store.retract("session-b", 2) and not store.retract("session-b", 2)
 
-    reopened = FeedbackStore(tmp_path / "data" / "feedback.sqlite")  # what a restarted server sees
+    # What a restarted server sees: a database opened afresh.
+    reopened = FeedbackStore(Database(database_url(Settings(data_dir=tmp_path / "data"))))
     entries = reopened.entries()
     assert [(e.session, e.turn, e.rating) for e in entries] == [
         ("session-a", 1, "down"),
@@ -47,7 +50,7 @@ def test_one_rating_per_answer_that_can_change_be_taken_back_and_carry_a_comment
 
 
 def test_a_refused_comment_keeps_the_rating_and_says_why(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    store = FeedbackStore(open_database(Settings(data_dir=tmp_path)))
     with pytest.raises(FeedbackError, match="Rate the answer with a thumb first"):
         store.comment("session-a", 1, "no rating yet")
     store.rate("session-a", 1, "down", WRONG)
@@ -59,7 +62,7 @@ def test_a_refused_comment_keeps_the_rating_and_says_why(tmp_path: Path) -> None
 
 def test_export_writes_thumbs_down_as_eval_cases_that_cited_eval_can_load(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    store = FeedbackStore(data / "feedback.sqlite")
+    store = FeedbackStore(open_database(Settings(data_dir=data)))
     store.rate("s", 1, "down", WRONG)
     store.comment("s", 1, "Wrong person.")
     store.rate("s", 2, "up", WRONG)
@@ -86,7 +89,7 @@ def test_export_writes_thumbs_down_as_eval_cases_that_cited_eval_can_load(tmp_pa
 def test_export_with_no_feedback_yet_and_to_an_unwritable_place(tmp_path: Path) -> None:
     empty = invoke_cited("feedback", "export", "--data-dir", str(tmp_path / "data"), cwd=ROOT)
     assert empty.returncode == 0 and empty.stdout == "" and "exported 0" in empty.stderr
-    assert not (tmp_path / "data" / "feedback.sqlite").exists()  # exporting creates nothing
+    assert not list((tmp_path / "data").glob("*feedback*"))  # no file of feedback is made by reading
 
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
     refused = invoke_cited(

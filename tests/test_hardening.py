@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from cited.access.keys import KeyStore
+from cited.database.engine import open_database
 from cited.models.embedding import Embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
@@ -29,19 +30,17 @@ FUZZ_EXAMPLES = 36  # per operation and mode; bounded so the suite stays within 
 @pytest.fixture(scope="module")
 def guarded(served_corpus: Path) -> Iterator[tuple[LiveServer, str, str]]:
     """The served corpus with auth on, a low rate limit, a small body limit and one allowed origin."""
-    keys_file = served_corpus / "hardening-keys.sqlite"
-    store = KeyStore(keys_file)
-    first = store.add("first", ["everyone"], ["ask"])[1]
-    second = store.add("second", ["everyone"], ["ask"])[1]
     config = Settings(
         data_dir=served_corpus / "data",
         corpus_dir=served_corpus / "corpus",
         auth=True,
-        keys_file=keys_file,
         rate_limit="3/minute",
         max_request_bytes=4096,
         cors_origins=["https://intranet.example"],
     )
+    store = KeyStore(open_database(config))
+    first = store.add("first", ["everyone"], ["ask"])[1]
+    second = store.add("second", ["everyone"], ["ask"])[1]
     with LiveServer(config) as server:
         yield server, first, second
 
@@ -116,7 +115,7 @@ def fuzz_target(
     shutil.copytree(CORPUS, corpus)
     config = Settings(data_dir=root / "data", corpus_dir=corpus, auth=True, rate_limit="1000000/minute")
     Ingestor(config, embedder, open_store(config)).run(corpus)
-    key = KeyStore(config.keys_path).add("fuzzer", ["everyone"], ["ask", "ingest"])[1]
+    key = KeyStore(open_database(config)).add("fuzzer", ["everyone"], ["ask", "ingest"])[1]
     with LiveServer(config) as server:
         yield server, key, corpus
 

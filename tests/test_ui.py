@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from cited.access.users import UserStore
+from cited.database.engine import open_database
 from cited.models.embedding import Embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
@@ -141,7 +142,7 @@ def test_a_conversation_with_clickable_citations_and_a_stored_thumbs_down(
     page.screenshot(path=str(ROOT / "reports" / "ui-conversation.png"))
 
     stored = [
-        e for e in FeedbackStore(served_corpus / "data" / "feedback.sqlite").entries()
+        e for e in FeedbackStore(open_database(Settings(data_dir=served_corpus / "data"))).entries()
         if e.question == "Which platform hosted the online karaoke?"
     ]  # fmt: skip
     assert len(stored) == 1
@@ -248,7 +249,7 @@ def test_rendering_escapes_every_document_field() -> None:
 @pytest.fixture(scope="module")
 def login_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     settings = ingest_with_auth(tmp_path_factory.mktemp("login"))
-    users = UserStore(settings.users_path)
+    users = UserStore(open_database(settings))
     users.add("mei", "board-member-password", ["board"])
     users.add("tom", "staff-member-password", ["everyone"])
     users.add("ana", "editor-member-password", ["everyone"], can_upload=True)

@@ -131,7 +131,7 @@ def answering(
             turn.searched = [titles.get(d, d) for d in turn.documents]
         request = AskRequest(question=question, documents=turn.documents, history=history or None)
         generating = asking.mode(request) == "generated"
-        events = asking.answer_events(request, caller)
+        events = asking.answer_events(request, caller, "page")
         try:
             for event in events:
                 if isinstance(event, AskResponse):

@@ -1,13 +1,14 @@
 """API keys: who a caller is, which groups' documents they read, and what they may do.
 
-Keys live in a SQLite file (``CITED_KEYS_FILE``, default ``<data dir>/keys.sqlite``) and only as
-SHA-256 digests. A key is ``cited_<id>_<secret>`` with 256 random bits of secret, so a plain hash
-is enough: a slow password hash (bcrypt, scrypt) protects guessable secrets, and these are not
-guessable, while every request pays for the check. The id lets a key be found, listed and revoked
+Keys live in the shared-state database (``cited/database/``; SQLite in the data directory unless
+``CITED_DATABASE_URL`` names another) and only as SHA-256 digests. A key is ``cited_<id>_<secret>``
+with 256 random bits of secret, so a plain hash is enough: a slow password hash (bcrypt, scrypt)
+protects guessable secrets, and these are not guessable, while every request pays for the check.
+The id lets a key be found, listed and revoked
 without ever storing it.
 
-Every check reads the file (``cited/access/records.py``), so ``cited keys revoke`` takes effect on a
-running server at its next request.
+Every check is a query, so ``cited keys revoke`` takes effect at the next request on every server
+that shares the database.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from cited.access.groups import InvalidGroupsError, validate_groups
-from cited.access.records import RecordTable, now
+from cited.access.records import now
+from cited.database.engine import Database
+from cited.database.schema import keys
 
 SCOPES = ("ask", "ingest", "admin")
 _PREFIX = "cited_"
@@ -51,24 +56,30 @@ def validate_scopes(scopes: list[str]) -> tuple[str, ...]:
     return tuple(s for s in SCOPES if s in scopes)
 
 
+def _key(row: Any) -> ApiKey:
+    found = dict(row._mapping)
+    return ApiKey(**{**found, "groups": tuple(found["groups"]), "scopes": tuple(found["scopes"])})
+
+
 class KeyStore:
-    def __init__(self, path: Path) -> None:
-        self.table = RecordTable(
-            path, "keys", "id", tuple(ApiKey.__dataclass_fields__), lists=("groups", "scopes")
-        )
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def all(self) -> list[ApiKey]:
-        return [
-            ApiKey(**{**row, "groups": tuple(row["groups"]), "scopes": tuple(row["scopes"])})
-            for row in self.table.rows()
-        ]
+        with self.database.begin() as db:
+            return [_key(row) for row in db.execute(select(keys).order_by(keys.c.created, keys.c.id))]
+
+    def get(self, key_id: str) -> ApiKey | None:
+        with self.database.begin() as db:
+            row = db.execute(select(keys).where(keys.c.id == key_id)).first()
+        return None if row is None else _key(row)
 
     def verify(self, key: str) -> ApiKey | None:
         """The key's record when ``key`` is a key of this store (revoked ones included)."""
         if not key.startswith(_PREFIX) or key.count("_") < 2:
             return None
         key_id = key[len(_PREFIX) :].split("_", 1)[0]
-        record = next((k for k in self.all() if k.id == key_id), None)
+        record = self.get(key_id)
         if record is None or not hmac.compare_digest(record.digest, _digest(key)):
             return None
         return record
@@ -84,13 +95,20 @@ class KeyStore:
             key_id = secrets.token_hex(4)
             key = f"{_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
             record = ApiKey(key_id, name, _digest(key), record_groups, record_scopes, now())
-            if self.table.insert(asdict(record)):
-                return record, key
+            with self.database.begin() as db:
+                if db.execute(select(keys.c.id).where(keys.c.id == key_id)).first() is None:
+                    db.execute(keys.insert().values(**_row(record)))
+                    return record, key
 
     def revoke(self, key_id: str) -> ApiKey:
-        found = next((k for k in self.all() if k.id == key_id), None)
+        found = self.get(key_id)
         if found is None:
             raise KeyRequestError(f"no key with id {key_id!r}; `cited keys list` shows the ids")
         revoked = replace(found, revoked=found.revoked or now())
-        self.table.put(asdict(revoked))
+        with self.database.begin() as db:
+            db.execute(keys.update().where(keys.c.id == key_id).values(revoked=revoked.revoked))
         return revoked
+
+
+def _row(record: ApiKey) -> dict[str, Any]:
+    return {**asdict(record), "groups": list(record.groups), "scopes": list(record.scopes)}

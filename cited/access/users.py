@@ -12,10 +12,14 @@ import hmac
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from cited.access.groups import InvalidGroupsError, validate_groups
-from cited.access.records import RecordTable, now
+from cited.access.records import now
+from cited.database.engine import Database
+from cited.database.schema import users
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 12
@@ -39,20 +43,23 @@ def _hash(password: str, salt: str) -> str:
     return hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1).hex()
 
 
+def _user(row: Any) -> PageUser:
+    found = dict(row._mapping)
+    return PageUser(**{**found, "groups": tuple(found["groups"]), "can_upload": bool(found["can_upload"])})
+
+
 class UserStore:
-    def __init__(self, path: Path) -> None:
-        self.table = RecordTable(
-            path, "users", "name", tuple(PageUser.__dataclass_fields__), lists=("groups",)
-        )
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def users(self) -> list[PageUser]:
-        return [
-            PageUser(**{**row, "groups": tuple(row["groups"]), "can_upload": bool(row["can_upload"])})
-            for row in self.table.rows()
-        ]
+        with self.database.begin() as db:
+            return [_user(row) for row in db.execute(select(users).order_by(users.c.created, users.c.name))]
 
     def get(self, name: str) -> PageUser | None:
-        return next((u for u in self.users() if u.name == name), None)
+        with self.database.begin() as db:
+            row = db.execute(select(users).where(users.c.name == name)).first()
+        return None if row is None else _user(row)
 
     def verify(self, name: str, password: str) -> PageUser | None:
         user = self.get(name)
@@ -71,9 +78,12 @@ class UserStore:
             raise UserRequestError(str(exc)) from None
         salt = secrets.token_hex(16)
         user = PageUser(name, salt, _hash(password, salt), checked, now(), can_upload)
-        self.table.put(asdict(user))
+        with self.database.begin() as db:
+            db.execute(users.delete().where(users.c.name == name))
+            db.execute(users.insert().values(**{**asdict(user), "groups": list(checked)}))
         return user
 
     def remove(self, name: str) -> None:
-        if not self.table.delete(name):
-            raise UserRequestError(f"no user {name!r}; `cited users list` shows them")
+        with self.database.begin() as db:
+            if db.execute(users.delete().where(users.c.name == name)).rowcount == 0:
+                raise UserRequestError(f"no user {name!r}; `cited users list` shows them")

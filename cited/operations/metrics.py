@@ -53,6 +53,10 @@ class Metrics:
             "cited_answers_refused_busy", "Answers refused with 503: CITED_MAX_IN_FLIGHT were in progress.",
             registry=r,
         )  # fmt: skip
+        self.audit_write_failures = Counter(
+            "cited_audit_write_failures", "Audit records not written (database down, or the queue full).",
+            registry=r,
+        )  # fmt: skip
         self.ingested_documents = Counter(
             "cited_ingest_documents", "Documents added or replaced through this server (uploads).", registry=r
         )

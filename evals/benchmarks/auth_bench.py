@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from cited.access.keys import KeyStore
+from cited.database.engine import open_database
 from cited.models.embedding import configured_embedder
 from cited.settings import Settings
 from evals.live_server import LiveServer
@@ -29,7 +30,7 @@ UNLIMITED = "1000000/minute"  # questions are sent back to back: this measures a
 def measure(store: Settings, questions: list[str], reports: Path) -> dict[str, object]:
     load_before = os.getloadavg()
     base = store.model_copy(update={"rate_limit": UNLIMITED, "ui": False})
-    key = KeyStore(base.keys_path).add("bench-auth", list(base.default_groups), ["ask"])[1]
+    key = KeyStore(open_database(base)).add("bench-auth", list(base.default_groups), ["ask"])[1]
     configs = {
         "auth off": (base, {}),
         "auth on (over-fetch, shipped)": (

@@ -240,9 +240,9 @@ async def chat_completions(
     request = ask_request(chat)
     id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not chat.stream:
-        response = await asking.ask_in_time(request, caller)
+        response = await asking.ask_in_time(request, caller, "v1")
         return completion(response, id, created)
-    answer = await run_in_threadpool(asking.answer_events, request, caller)
+    answer = await run_in_threadpool(asking.answer_events, request, caller, "v1")
     written: list[str] = []  # sentences already sent: a quoted fallback must not repeat them
 
     def chunk(delta: dict[str, str], finish: str | None = None, **extra: object) -> bytes:
