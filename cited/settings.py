@@ -166,7 +166,18 @@ class Settings(BaseSettings):
         description="Audience of provider access tokens the API accepts (default: the client id).",
     )
     oidc_scopes: str = Field("openid email profile", description="Scopes asked of the provider.")
+    oidc_login_window_s: int = Field(
+        600, ge=1, le=3600, description="Seconds between starting a sign-in and the provider's callback."
+    )
     session_hours: float = Field(8.0, gt=0, le=720, description="How long a page sign-in lasts.")
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description=(
+            "The address people reach Cited at (https://cited.example.org): the sign-in callback is "
+            "built on it, and cookies are Secure unless it is a loopback address."
+        ),
+    )
     session_secret: SecretStr | None = Field(
         None,
         description=(
@@ -359,6 +370,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "single sign-on needs all three of CITED_OIDC_ISSUER, CITED_OIDC_CLIENT_ID and "
                 "CITED_OIDC_CLIENT_SECRET (docs/deploying.md)"
+            )
+        if self.sso and not self.auth:
+            raise ValueError(
+                "single sign-on (CITED_OIDC_ISSUER) needs CITED_AUTH=true: an open API would let anyone "
+                "round the sign-in"
             )
         return self
 

@@ -8,10 +8,10 @@ neither, and it reads the settings from the environment.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 
 import cited
@@ -19,7 +19,9 @@ from cited.settings import Settings, get_settings
 from cited.store.serving_lock import claim_for_serving
 from service import errors, hardening
 from service.components import Components, build_components
-from service.routers import ask, documents, health, metrics, openai_compat
+from service.routers import ask, audit, documents, health, metrics, openai_compat
+from service.sso import SingleSignOn
+from service.sso import install as install_sso
 
 
 def create_app(settings: Settings | None = None, components: Components | None = None) -> FastAPI:
@@ -48,7 +50,14 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.state.components = components
     errors.install(app)
     hardening.install(app, settings, components.metrics)
-    for router in (ask.router, documents.router, health.router, metrics.router, openai_compat.router):
+    for router in (
+        ask.router,
+        audit.router,
+        documents.router,
+        health.router,
+        metrics.router,
+        openai_compat.router,
+    ):
         app.include_router(router)
 
     if not settings.ui:  # an API-only server (behind another front end) need not load Gradio
@@ -61,5 +70,26 @@ def create_app(settings: Settings | None = None, components: Components | None =
     def home() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
-    mount(app, components.asking, components.feedback, components.users, components.changes, settings)
+    if not settings.sso:
+        mount(app, components.asking, components.feedback, components.users, components.changes, settings)
+        return app
+
+    sso = SingleSignOn(settings, components.database)
+
+    def signed_in(request: Request) -> str | None:
+        """Gradio's user of a request: the id of its live single sign-on session."""
+        found = sso.signed_in(request)
+        return found.id if found else None
+
+    @app.middleware("http")
+    async def sign_in_first(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Visiting the page without a session starts the sign-in instead of showing Gradio's 401.
+        if request.url.path in ("/ui", "/ui/") and request.method == "GET" and signed_in(request) is None:
+            return RedirectResponse("/auth/login", status_code=303)
+        return await call_next(request)
+
+    mount(app, components.asking, components.feedback, None, None, settings, sso.sessions, signed_in)
+    install_sso(app, sso)  # added last: the session cookie's middleware must wrap the check above
     return app

@@ -18,7 +18,8 @@ from cited.access.keys import SCOPES, KeyStore
 from cited.errors import ForbiddenError, NotSignedInError
 from cited.settings import Settings
 from service.callers import Caller, local_caller
-from service.dependencies import get_keys, get_rate_limit, get_settings
+from service.dependencies import get_keys, get_provider_tokens, get_rate_limit, get_settings
+from service.provider_tokens import ProviderTokens
 from service.rate_limit import RateLimit
 from service.schemas import ErrorBody
 
@@ -48,6 +49,7 @@ def require(scope: str, counted: bool = True) -> Callable[..., Caller]:
         settings: Annotated[Settings, Depends(get_settings)],
         keys: Annotated[KeyStore, Depends(get_keys)],
         limit: Annotated[RateLimit, Depends(get_rate_limit)],
+        tokens: Annotated[ProviderTokens | None, Depends(get_provider_tokens)],
     ) -> Caller:
         address = request.client.host if request.client else "unknown"
         if not settings.auth:
@@ -55,6 +57,23 @@ def require(scope: str, counted: bool = True) -> Callable[..., Caller]:
             if counted:
                 limit.hit(local.rate_key)
             return local
+        if (
+            credentials is not None
+            and tokens is not None
+            and not credentials.credentials.startswith("cited_")
+        ):
+            try:
+                signed = tokens.caller(credentials.credentials)
+            except NotSignedInError:
+                limit.hit(f"address:{address}")
+                raise
+            if counted:
+                limit.hit(signed.rate_key)
+            if scope not in signed.scopes:
+                raise ForbiddenError(
+                    "forbidden", f"Provider tokens may ask only; `{scope}` needs a Cited key."
+                )
+            return signed
         key = keys.verify(credentials.credentials) if credentials else None
         refusal: NotSignedInError | None = None
         if credentials is None:

@@ -21,6 +21,7 @@ from service.answering.answer_service import AnswerService
 from service.asking import Asking
 from service.audit import AuditTrail
 from service.feedback import FeedbackStore
+from service.provider_tokens import ProviderTokens
 from service.rate_limit import RateLimit
 
 
@@ -36,6 +37,7 @@ class Components:
     feedback: FeedbackStore
     audit: AuditTrail
     metrics: Metrics
+    provider_tokens: ProviderTokens | None = None  # the provider's JWTs on the API (single sign-on)
 
 
 def build_components(settings: Settings, embedder: Embedder | None = None) -> Components:
@@ -60,4 +62,5 @@ def build_components(settings: Settings, embedder: Embedder | None = None) -> Co
         feedback=FeedbackStore(database),
         audit=audit,
         metrics=metrics,
+        provider_tokens=ProviderTokens(settings) if settings.sso else None,
     )

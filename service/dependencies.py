@@ -9,6 +9,7 @@ from cited.settings import Settings
 from ingest.changes import CorpusChanges
 from service.asking import Asking
 from service.components import Components
+from service.provider_tokens import ProviderTokens
 from service.rate_limit import RateLimit
 
 
@@ -30,6 +31,10 @@ def get_changes(request: Request) -> CorpusChanges:
 
 def get_keys(request: Request) -> KeyStore:
     return get_components(request).keys
+
+
+def get_provider_tokens(request: Request) -> ProviderTokens | None:
+    return get_components(request).provider_tokens
 
 
 def get_rate_limit(request: Request) -> RateLimit:

@@ -62,3 +62,39 @@ class ErrorBody(BaseModel):
     error: str = Field(..., description="A short machine-readable code.")
     message: str = Field(..., description="What is wrong and how to fix it.")
     fields: list[dict[str, str]] = Field(default_factory=list, description="Per-field problems (422).")
+
+
+class AuditEntry(BaseModel):
+    """One question on the audit trail."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "at": "2026-12-07T10:31:02.114+00:00",
+                    "machine": "cited-a",
+                    "channel": "api",
+                    "caller": "key:0a1b2c3d",
+                    "outcome": "answered",
+                    "documents": ["8df2bd05af565e9b"],
+                    "passages": ["8df2bd05af565e9b:0-915"],
+                    "latency_ms": 41.3,
+                    "question": None,
+                }
+            ]
+        }
+    }
+
+    at: str = Field(..., description="When the answer was given (ISO 8601, UTC).")
+    machine: str = Field(..., description="The machine that answered (CITED_MACHINE_NAME or its host name).")
+    channel: Literal["api", "page", "v1"] = Field(..., description="POST /ask, the page, or /v1.")
+    caller: str = Field(..., description="key:<id>, user:<name>, sso:<name>, or address:<ip> with auth off.")
+    outcome: str = Field(..., description="answered, closest or not_found.")
+    documents: list[str] = Field(..., description="Ids of the documents whose passages were shown.")
+    passages: list[str] = Field(..., description="Each passage shown, as <document id>:<start>-<end>.")
+    latency_ms: float
+    question: str | None = Field(None, description="The question, with CITED_AUDIT=full only.")
+
+
+class AuditList(BaseModel):
+    records: list[AuditEntry]

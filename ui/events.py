@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from cited.access.sessions import SessionStore
 from cited.access.users import UserStore
 from ingest.changes import CorpusChanges
 from service.asking import Asking
@@ -42,10 +43,12 @@ class PageEvents:
         users: UserStore | None,
         changes: CorpusChanges | None,
         parts: Layout,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.asking = asking
         self.feedback = feedback
-        self.users = users  # None: auth off
+        self.users = users  # None: auth off, or single sign-on
+        self.sessions = sessions  # single sign-on's sessions; None without it
         self.changes = changes
         self.parts = parts
 
@@ -98,7 +101,7 @@ class PageEvents:
         self, text: str, chosen: list[str] | None, state: Conversation, request: gr.Request
     ) -> Iterator[dict[Any, Any]]:
         p = self.parts
-        reader = Reader(self.users, request)
+        reader = Reader(self.users, request, self.sessions)
         if not reader.valid:
             yield {p.status: error_html(GONE)}
             return
@@ -153,7 +156,7 @@ class PageEvents:
             self.feedback.retract(session_id, turn.number)
             message, rated_now = notice_html(f"Rating of answer {turn.number} removed."), 0
         else:
-            reader = Reader(self.users, request).name
+            reader = Reader(self.users, request, self.sessions).name
             self.feedback.rate(session_id, turn.number, rating, turn.answered(), reader)
             message, rated_now = notice_html(THANKS[rating].format(n=turn.number)), turn.number
         return {
@@ -182,14 +185,14 @@ class PageEvents:
         return state, panel_html(None), gr.update(visible=False)
 
     def on_load(self, request: gr.Request) -> tuple[Any, Any]:
-        reader = Reader(self.users, request)
+        reader = Reader(self.users, request, self.sessions)
         return self.documents_update(reader), gr.update(visible=reader.can_upload)
 
     def on_load_documents(self, request: gr.Request) -> Any:
-        return self.documents_update(Reader(self.users, request))
+        return self.documents_update(Reader(self.users, request, self.sessions))
 
     def on_add(self, path: str | None, chosen: list[str] | None, request: gr.Request) -> tuple[str, Any]:
-        reader = Reader(self.users, request)
+        reader = Reader(self.users, request, self.sessions)
         if self.changes is None or not reader.can_upload:  # checked here too: a hidden button can be called
             message = "Your account may not add documents; ask your administrator."
             return error_html(message, NOT_ADDED), gr.skip()

@@ -45,14 +45,16 @@ class Layout:
     upload: UploadBox | None
 
 
-def lay_out(uploads: bool, upload_visible: bool) -> Layout:
+def lay_out(uploads: bool, upload_visible: bool, sign_out: bool = False) -> Layout:
     """The components, in page order; call inside ``gr.Blocks``. With ``uploads``, the "Add or
-    replace a document" box too, shown at first only when ``upload_visible``."""
+    replace a document" box too, shown at first only when ``upload_visible``; with ``sign_out``
+    (single sign-on), a link that ends the session."""
     session = gr.State(Conversation())
     rated_turn = gr.State(0)
     gr.Markdown(
         "# Cited\nAsk about the organisation's documents. Every sentence of an answer is quoted from "
         "a document; hover over its [n] marker to preview the quote, click it to open the passage."
+        + ("\n\n[Sign out](/auth/logout)" if sign_out else "")
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=480):

@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
+from cited.access.sessions import SessionStore
 from cited.access.users import UserStore
 from cited.settings import Settings
 from ingest.changes import CorpusChanges
@@ -34,13 +36,15 @@ def build_page(
     feedback: FeedbackStore,
     users: UserStore | None = None,
     changes: CorpusChanges | None = None,
+    sessions: SessionStore | None = None,
 ) -> gr.Blocks:
     """The page (``ui/layout.py``) and what it does (``ui/events.py``). With ``users`` (auth on)
-    each visitor logs in and reads their groups' documents; with ``changes``, a visitor who may
-    upload (everyone with auth off) can add documents."""
+    or ``sessions`` (single sign-on) each visitor reads their groups' documents; with ``changes``,
+    a visitor who may upload (everyone with auth off) can add documents."""
     with gr.Blocks(title="Cited") as page:
-        parts = lay_out(uploads=changes is not None, upload_visible=users is None)
-        PageEvents(asking, feedback, users, changes, parts).wire(page)
+        open_page = users is None and sessions is None
+        parts = lay_out(uploads=changes is not None, upload_visible=open_page, sign_out=sessions is not None)
+        PageEvents(asking, feedback, users, changes, parts, sessions).wire(page)
     return page
 
 
@@ -51,20 +55,24 @@ def mount(
     users: UserStore | None,
     changes: CorpusChanges | None,
     settings: Settings,
+    sessions: SessionStore | None = None,
+    signed_in: Callable[[Request], str | None] | None = None,
 ) -> None:
-    """Mount the page at /ui; with ``users``, behind Gradio's login, checked against that store."""
+    """Mount the page at /ui; with ``users``, behind Gradio's login, checked against that store;
+    with ``sessions``, behind single sign-on, ``signed_in`` giving the session id of a request."""
 
     def login(name: str, password: str) -> bool:
         return users is not None and users.verify(name, password) is not None
 
     gr.mount_gradio_app(
         app,
-        build_page(asking, feedback, users, changes),
+        build_page(asking, feedback, users, changes, sessions),
         path="/ui",
         max_file_size=settings.max_upload_bytes,
         css=CSS,
         head=f"<script>{SCRIPT}</script>",
         footer_links=[],
         auth=login if users is not None else None,
+        auth_dependency=signed_in,
         auth_message="Log in with the account your administrator made with `cited users add`.",
     )

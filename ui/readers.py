@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import gradio as gr
 
+from cited.access.sessions import SessionStore
 from cited.access.users import UserStore
 from service.callers import Caller, local_caller
 
 
 class Reader:
-    """Who is on the page: the caller the service sees (groups, rate-limit key) and what they may do."""
+    """Who is on the page: the caller the service sees (groups, rate-limit key) and what they may do.
 
-    def __init__(self, users: UserStore | None, request: gr.Request) -> None:
+    With single sign-on (``sessions``), Gradio's user name is the session's id
+    (``service/app.py``), and the person and their groups are those of the session, while it lasts.
+    """
+
+    def __init__(
+        self, users: UserStore | None, request: gr.Request, sessions: SessionStore | None = None
+    ) -> None:
         self.name: str | None = None
-        self.can_upload = users is None
+        self.can_upload = users is None and sessions is None
         self.valid = True
         address = request.client.host if request.client else "unknown"
         self.caller = local_caller(address)
-        if users is not None:
+        if sessions is not None:
+            signed = sessions.get(request.username or "")
+            self.valid = signed is not None  # signed out, or expired, since the page loaded
+            self.name = signed.user if signed else ""
+            groups = frozenset(signed.groups) if signed else frozenset()
+            self.caller = Caller(self.name, groups, frozenset({"ask"}), f"sso:{self.name}")
+        elif users is not None:
             self.name = request.username or ""
             user = users.get(self.name)
             self.valid = user is not None  # removed since logging in

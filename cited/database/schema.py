@@ -47,6 +47,14 @@ users = Table(
     Column("can_upload", Boolean, nullable=False, default=False),
 )
 
+# Values every machine must share and nobody sets by hand (the key signing page cookies).
+instance = Table(
+    "instance",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 # A signed-in page session of single sign-on: the cookie carries its id only, so a sign-out, or an
 # expiry, ends it on every machine at once.
 sessions = Table(

@@ -36,6 +36,11 @@ def upgrade() -> None:
         sa.Column("can_upload", sa.Boolean, nullable=False),
     )
     op.create_table(
+        "instance",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    op.create_table(
         "sessions",
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("user", sa.String(256), nullable=False),
@@ -79,5 +84,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit", "feedback", "sessions", "users", "keys"):
+    for table in ("audit", "feedback", "sessions", "instance", "users", "keys"):
         op.drop_table(table)
