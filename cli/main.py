@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import cited  # noqa: F401  (sets the offline environment before anything else loads)
-from cli import access, asking, benchmarks, evaluating, feedback, ingesting, serving, training
+from cli import access, asking, auditing, benchmarks, evaluating, feedback, ingesting, serving, training
 from cli.errors import CommandGroup
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(evaluating.evaluate, name="eval")
 app.add_typer(access.keys_app, name="keys")
 app.add_typer(access.users_app, name="users")
 app.add_typer(feedback.feedback_app, name="feedback")
+app.command()(auditing.audit)
 
 
 def main() -> None:

@@ -151,21 +151,15 @@ class Ingestor:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """One ingest at a time per data directory (the CLI, uploads and deletes all take it)."""
-        from filelock import FileLock, Timeout
+        """One ingest at a time per store (the CLI, uploads and deletes all take it); across
+        machines when the shared state is in PostgreSQL (``cited/database/ingest_lock.py``)."""
+        from cited.database.ingest_lock import IngestLockTimeoutError, ingest_lock
 
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(self.settings.data_dir / "ingest.lock")
         try:
-            lock.acquire(timeout=self.settings.ingest_lock_seconds)
-        except Timeout:
-            raise IngestBusyError(
-                f"another ingest is running on {self.settings.data_dir}; try again when it has finished"
-            ) from None
-        try:
-            yield
-        finally:
-            lock.release()
+            with ingest_lock(self.settings):
+                yield
+        except IngestLockTimeoutError as exc:
+            raise IngestBusyError(f"{exc}; try again when it has finished") from None
 
     def _view(self) -> tuple[dict[str, DocumentRecord], dict[str, FileRecord]]:
         """What the store shows, without writing anything (for a dry run)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,11 +127,14 @@ async def login(request: Request) -> Response:
 async def callback(request: Request) -> Response:
     sso = _sso(request)
     state = request.query_params.get("state")
-    if not state or not await sso.client.framework.get_state_data(request.session, state):
-        return _refused(
-            "this sign-in link is unknown, was already used, or has expired",
-            "state_mismatch",
-        )
+    # Authlib keeps each sign-in's state, nonce and PKCE verifier in the cookie under this key.
+    held = request.session.get(f"_state_{sso.client.name}_{state}") if state else None
+    if not isinstance(held, dict):
+        return _refused("this sign-in link is unknown, was already used, or has expired", "state_mismatch")
+    if held.get("exp", 0) < time.time():
+        request.session.pop(f"_state_{sso.client.name}_{state}", None)
+        window = sso.settings.oidc_login_window_s
+        return _refused(f"this sign-in has expired: it must finish within {window} s", "expired")
     try:
         token = await sso.client.authorize_access_token(request)
     except OAuthError as exc:

@@ -52,16 +52,19 @@ class Worker:
 
 
 @contextmanager
-def workers(env: dict[str, str], data_dirs: list[Path], log_dir: Path) -> Iterator[list[Worker]]:
+def workers(
+    env: dict[str, str], data_dirs: list[Path], log_dir: Path, own_env: list[dict[str, str]] | None = None
+) -> Iterator[list[Worker]]:
     """`cited serve` processes, each with its own data directory, all on the same store (forked
-    with the libraries imported: ``tests/forked_cli.py``)."""
+    with the libraries imported: ``tests/forked_cli.py``); ``own_env`` adds variables per worker."""
     started: list[Worker] = []
     try:
         for number, data_dir in enumerate(data_dirs):
             port = free_port()
             log = log_dir / f"worker-{number}.log"
             args = ["serve", "--port", str(port), "--data-dir", str(data_dir)]
-            process = ForkedCommand(args, {**os.environ, **env}, ROOT, log)
+            extra = own_env[number] if own_env else {}
+            process = ForkedCommand(args, {**os.environ, **env, **extra}, ROOT, log)
             started.append(Worker(f"http://127.0.0.1:{port}", process, data_dir, log))
         deadline = time.monotonic() + 180
         for worker in started:

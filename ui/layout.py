@@ -54,8 +54,11 @@ def lay_out(uploads: bool, upload_visible: bool, sign_out: bool = False) -> Layo
     gr.Markdown(
         "# Cited\nAsk about the organisation's documents. Every sentence of an answer is quoted from "
         "a document; hover over its [n] marker to preview the quote, click it to open the passage."
-        + ("\n\n[Sign out](/auth/logout)" if sign_out else "")
     )
+    if sign_out:
+        # In this tab: Gradio opens a Markdown link in a new one, where the page would stay open.
+        leave = gr.Button("Sign out", size="sm", variant="secondary", elem_id="cited-sign-out")
+        leave.click(None, js="() => { window.location.assign('/auth/logout'); }")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=480):
             chat = gr.Chatbot(

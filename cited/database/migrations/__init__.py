@@ -1,1 +1,0 @@
-"""Alembic's migrations of the shared state, run by ``cited/database/engine.py`` at first use."""
