@@ -79,15 +79,19 @@ def users_add(
     from cited.access.users import UserRequestError, UserStore
     from cited.database.engine import open_database
 
+    settings = settings_for(data_dir)
+    if settings.sso:  # the two sign-ins never mix: a page user would be refused at the door
+        raise CommandError(
+            "page users are not used with single sign-on (CITED_OIDC_ISSUER is set): people sign in "
+            "with the identity provider, and their groups come from it (docs/deploying.md)"
+        )
     password = (
         sys.stdin.readline().rstrip("\n")
         if password_stdin
         else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
     try:
-        user = UserStore(open_database(settings_for(data_dir))).add(
-            name, password, split_list(groups), can_upload
-        )
+        user = UserStore(open_database(settings)).add(name, password, split_list(groups), can_upload)
     except UserRequestError as exc:
         raise CommandError(str(exc)) from exc
     typer.echo(f"user {user.name}: groups {list(user.groups)}{' (can upload)' if user.can_upload else ''}")

@@ -52,7 +52,15 @@ class CommandGroup(TyperGroup):
     :class:`CommandError` would, with its message and the exit code of its kind, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from pydantic import ValidationError
+
         try:
             return super().invoke(ctx)
         except CitedError as error:
             raise CommandError.from_error(error) from None
+        except ValidationError as error:  # settings from the environment that cannot be used
+            problems = "; ".join(
+                f"CITED_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in error.errors()
+            )
+            raise CommandError(f"the settings cannot be used: {problems}") from None

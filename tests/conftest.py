@@ -264,7 +264,9 @@ HEAVIEST_FIRST = (
     "test_ingest",  # 70 s
     "test_ui",  # 55 s
     "test_scale_out",  # 44 s
+    "test_shared_state",  # 30 s
     "test_eval",  # 30 s
+    "test_sso",  # 26 s
     "test_format_versions",  # 30 s
     "test_crash",  # 30 s
     "test_bench",  # 29 s

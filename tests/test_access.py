@@ -391,3 +391,22 @@ def test_serving_beyond_loopback_without_auth_is_refused(tmp_path: Path) -> None
     assert run.returncode == 2
     assert "refusing to serve on 0.0.0.0 without authentication" in run.stderr
     assert "CITED_AUTH=true" in run.stderr
+
+
+def test_single_sign_on_and_page_users_cannot_be_mixed_by_accident(tmp_path: Path) -> None:
+    sso = {"oidc_issuer": "https://id.example.org", "oidc_client_id": "cited", "oidc_client_secret": "s"}
+    with pytest.raises(ValueError, match="needs CITED_AUTH=true"):
+        Settings(data_dir=tmp_path, **sso)
+    with pytest.raises(ValueError, match="needs all three"):
+        Settings(data_dir=tmp_path, auth=True, oidc_issuer="https://id.example.org")
+    env = {
+        "CITED_AUTH": "true", "CITED_OIDC_ISSUER": "https://id.example.org",
+        "CITED_OIDC_CLIENT_ID": "cited", "CITED_OIDC_CLIENT_SECRET": "s",
+    }  # fmt: skip
+    added = invoke_cited(
+        "users", "add", "bob", "--groups", "staff", "--password-stdin", "--data-dir", str(tmp_path),
+        cwd=ROOT, env=env, stdin="a-long-enough-password\n",
+    )  # fmt: skip
+    assert added.returncode == 2 and "page users are not used with single sign-on" in added.stderr
+    half = invoke_cited("keys", "list", "--data-dir", str(tmp_path), cwd=ROOT, env={"CITED_AUDIT": "maybe"})
+    assert half.returncode == 2 and "CITED_AUDIT: Input should be 'off', 'metadata' or 'full'" in half.stderr

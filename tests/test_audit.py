@@ -110,8 +110,8 @@ def test_the_export_filters_and_writes_jsonl_and_csv(audited: Audited) -> None:
 
 def response(outcome: str = "answered") -> AskResponse:
     citation = Citation(
-        id=1, document_id="8df2bd05af565e9b", title="HR", source="hr.txt", text="t", quote="t", start=0, end=915,
-        score=1.0,
+        id=1, document_id="8df2bd05af565e9b", title="HR", source="hr.txt", text="t", quote="t",
+        start=0, end=915, score=1.0,
     )  # fmt: skip
     return AskResponse(answer="t [1]", abstained=False, outcome=outcome, citations=[citation], timings_ms={})
 
