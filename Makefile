@@ -111,6 +111,8 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-llm
 	$(BIN)/cited bench answers --dataset $(SQUAD2)
 	$(BIN)/cited bench generate
 	$(BIN)/cited bench load
+	$(BIN)/cited bench audit
+	$(BIN)/cited bench machines
 	$(BIN)/cited bench load --dataset $(SCIFACT) --store $(BENCH_STORES)/minilm
 	rm -rf $(BENCH_STORES)
 	$(BIN)/cited eval --llm local

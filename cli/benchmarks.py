@@ -286,6 +286,46 @@ def bench_auth(
     typer.echo(json.dumps(result, indent=2))
 
 
+@bench.command("audit")
+def bench_audit(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (default: the dev questions).")] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Times each question is asked of each server.")] = 10,
+    reports: ReportDirOption = None,
+) -> None:
+    """POST /ask with CITED_AUDIT off, metadata and full, side by side: what the audit trail costs."""
+    from evals import questions as question_sets
+    from evals.benchmarks.audit_bench import measure
+    from evals.workspace import ingested
+
+    asked = [q.question for q in question_sets.load(questions or question_sets.DEV_QUESTIONS)]
+    with ingested(corpus or get_settings().corpus_dir) as store:
+        result = measure(store, asked, rounds, reports)
+    typer.echo(json.dumps(result, indent=2))
+
+
+@bench.command("machines")
+def bench_machines(
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent clients, each with its own key.")] = 64,
+    seconds: Annotated[float, typer.Option(min=1, help="How long the run lasts.")] = 60,
+    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (default: CITED_CORPUS_DIR).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Question set (default: the dev questions).")] = None,
+    reports: ReportDirOption = None,
+) -> None:
+    """Two `cited serve` machines sharing a Chroma server, PostgreSQL and Redis, under many clients
+    (needs Debian's postgresql and redis-server)."""
+    from evals import questions as question_sets
+    from evals.benchmarks.two_machines_bench import measure
+    from evals.local_services import ServiceMissingError
+
+    asked = [q.question for q in question_sets.load(questions or question_sets.DEV_QUESTIONS)]
+    try:
+        result = measure((corpus or get_settings().corpus_dir).absolute(), asked, clients, seconds, reports)
+    except ServiceMissingError as exc:
+        raise CommandError(str(exc)) from exc
+    typer.echo(json.dumps(result, indent=2))
+
+
 @bench.command("documents")
 def bench_documents(
     store: Annotated[

@@ -1,5 +1,5 @@
-"""PostgreSQL and Redis servers from Debian's packages, started in a temporary folder on 127.0.0.1 and
-stopped after: for the tests and the two-machine bench, never for the product itself.
+"""Servers started for the tests and the two-machine bench, on 127.0.0.1, and stopped after: a `chroma
+run`, and PostgreSQL and Redis from Debian's packages in a temporary folder. Never for the product itself.
 
 PostgreSQL will not run as root, so as root its commands run as the ``postgres`` user that
 Debian's package creates, in a folder handed to that user.
@@ -12,22 +12,85 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from evals.live_server import free_port
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    """A real `chroma run` on a loopback port, shared by the session; tests isolate themselves
+    by collection name."""
+
+    host: str
+    port: int
+
+    def settings(self, **overrides: object) -> dict[str, object]:
+        return {
+            "chroma_host": self.host,
+            "chroma_port": self.port,
+            "collection": f"t-{uuid.uuid4().hex[:12]}",
+            **overrides,
+        }
+
+    def env(self, collection: str) -> dict[str, str]:
+        return {
+            "CITED_CHROMA_HOST": self.host,
+            "CITED_CHROMA_PORT": str(self.port),
+            "CITED_COLLECTION": collection,
+        }
+
+
+class Polled(Protocol):
+    def poll(self) -> int | None: ...
+
+
+def wait_until_up(url: str, process: Polled, deadline: float, log: Path) -> None:
+    """Poll ``url`` until it answers 200; fail with the end of the process's log if it dies or
+    the monotonic ``deadline`` passes first."""
+    while True:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not come up: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def running_chroma(folder: Path) -> Iterator[tuple[ChromaServer, subprocess.Popen[bytes]]]:
+    """A `chroma run` storing under ``folder``, and its process (a test may kill it)."""
+    chroma = Path(sys.executable).parent / "chroma"
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "chroma.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(folder / "store"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, time.monotonic() + 60, log)
+        yield ChromaServer("127.0.0.1", port), process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 class ServiceMissingError(RuntimeError):
     """A server program is not installed; the message says which Debian package has it."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _postgres_bin(program: str) -> str:

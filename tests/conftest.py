@@ -7,13 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import httpx
 import pytest
@@ -23,7 +19,8 @@ from cited.models.embedding import Embedder, configured_embedder
 from cited.settings import Settings
 from cited.store.chunk_store import ChunkStore, open_store
 from cited.store.chunks import Chunk
-from evals.live_server import LiveServer, free_port
+from evals.live_server import LiveServer
+from evals.local_services import ChromaServer, running_chroma
 from ingest.sync import Ingestor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,68 +91,6 @@ def embedder() -> Embedder:
     """The process's one MiniLM (``make_embedder`` keeps one per build and precision), loaded once for the
     session: every in-process app, ingest and command of the tests uses this same instance."""
     return configured_embedder(Settings())
-
-
-@dataclass(frozen=True)
-class ChromaServer:
-    """A real `chroma run` on a loopback port, shared by the session; tests isolate themselves
-    by collection name."""
-
-    host: str
-    port: int
-
-    def settings(self, **overrides: object) -> dict[str, object]:
-        return {
-            "chroma_host": self.host,
-            "chroma_port": self.port,
-            "collection": f"t-{uuid.uuid4().hex[:12]}",
-            **overrides,
-        }
-
-    def env(self, collection: str) -> dict[str, str]:
-        return {
-            "CITED_CHROMA_HOST": self.host,
-            "CITED_CHROMA_PORT": str(self.port),
-            "CITED_COLLECTION": collection,
-        }
-
-
-class Polled(Protocol):
-    def poll(self) -> int | None: ...
-
-
-def wait_until_up(url: str, process: Polled, deadline: float, log: Path) -> None:
-    """Poll ``url`` until it answers 200; fail with the end of the process's log if it dies or
-    the monotonic ``deadline`` passes first."""
-    while True:
-        try:
-            if httpx.get(url, timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not come up: {log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.2)
-
-
-@contextmanager
-def running_chroma(folder: Path) -> Iterator[tuple[ChromaServer, subprocess.Popen[bytes]]]:
-    """A `chroma run` storing under ``folder``, and its process (a test may kill it)."""
-    chroma = Path(sys.executable).parent / "chroma"
-    port = free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    log = folder / "chroma.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(folder / "store"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, time.monotonic() + 60, log)
-        yield ChromaServer("127.0.0.1", port), process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

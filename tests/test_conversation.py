@@ -10,11 +10,12 @@ import pytest
 from cited.models.embedding import Embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
+from evals.local_services import running_chroma
 from ingest.sync import Ingestor
 from service.asking import Asking
 from service.callers import local_caller
 from service.components import build_components
-from tests.conftest import CORPUS, running_chroma
+from tests.conftest import CORPUS
 from ui import conversation
 from ui.render import message_html, panel_html
 

@@ -14,7 +14,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from evals.live_server import LiveServer, free_port
-from tests.conftest import CORPUS, HR_DOC, ROOT, wait_until_up
+from evals.local_services import wait_until_up
+from tests.conftest import CORPUS, HR_DOC, ROOT
 from tests.forked_cli import ForkedCommand
 
 

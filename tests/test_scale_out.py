@@ -22,8 +22,9 @@ from cited.models.embedding import Embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
 from evals.live_server import LiveServer, free_port
+from evals.local_services import ChromaServer, wait_until_up
 from ingest.sync import Ingestor
-from tests.conftest import CEO_DOC, CORPUS, ROOT, ChromaServer, invoke_cited, wait_until_up
+from tests.conftest import CEO_DOC, CORPUS, ROOT, invoke_cited
 from tests.forked_cli import ForkedCommand
 
 pytestmark = pytest.mark.processes

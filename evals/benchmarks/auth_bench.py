@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
-from contextlib import ExitStack
 from pathlib import Path
 
 from cited.access.keys import KeyStore
 from cited.database.engine import open_database
 from cited.models.embedding import configured_embedder
 from cited.settings import Settings
-from evals.live_server import LiveServer
+from evals.benchmarks.side_by_side import interleaved
 from evals.metrics import percentile
 from evals.report_files import machine, machine_line, write_report
 
@@ -42,25 +40,7 @@ def measure(store: Settings, questions: list[str], reports: Path) -> dict[str, o
             {"Authorization": f"Bearer {key}"},
         ),
     }
-    embedder = configured_embedder(base)
-    times: dict[str, list[float]] = {name: [] for name in configs}
-    retrieve: dict[str, list[float]] = {name: [] for name in configs}
-    with ExitStack() as stack:
-        clients = {}
-        for name, (settings, headers) in configs.items():
-            server = stack.enter_context(LiveServer(settings, embedder=embedder))
-            client = stack.enter_context(server.client())
-            client.headers.update(headers)
-            client.post("/ask", json={"question": questions[0]}).raise_for_status()  # warm
-            clients[name] = client
-        names = list(configs)
-        for number, question in enumerate(questions):
-            for name in names[number % 3 :] + names[: number % 3]:
-                started = time.perf_counter()
-                response = clients[name].post("/ask", json={"question": question})
-                times[name].append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-                retrieve[name].append(float(response.json()["timings_ms"].get("retrieve", 0.0)))
+    times, retrieve, _ = interleaved(configs, questions, configured_embedder(base))
     off = statistics.median(times["auth off"])
     result: dict[str, object] = {
         "command": "cited bench auth",
