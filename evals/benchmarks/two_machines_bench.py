@@ -112,11 +112,13 @@ def measure(
                 httpx.post(f"{url}/ask", json={"question": question}, timeout=60,
                            headers={"Authorization": f"Bearer {keys[0]}"})  # fmt: skip
         rows = asyncio.run(_run(urls, keys, questions, seconds))
-        time.sleep(2)  # the audit writers' queues
+        time.sleep(5)  # each machine's audit writer empties its queue
         trail = AuditTrail(keys_store.database, "metadata", 365, Metrics())
         audited = Counter(r.machine for r in trail.records())
     run = summarize(rows, clients, seconds, Settings().max_in_flight, workers=2)
     statuses = {int(k) for k in run["statuses"]}  # type: ignore[attr-defined]
+    # Here 429 is a documented answer too (a key past its limit), not an error.
+    run["errors"] = sum(v for k, v in run["statuses"].items() if int(k) not in (200, 429, 503))  # type: ignore[attr-defined]
     result: dict[str, object] = {
         "command": "cited bench machines",
         "corpus": str(corpus),
@@ -137,7 +139,8 @@ def measure(
         f"this 2-core machine's loopback (with the clients). Corpus `{corpus}`; extractive answers; auth on; "
         "audit trail on; Cited's default rate limit. One run.",
         "",
-        "| clients | seconds | requests | answered/s | p50 ms | p95 ms | p99 ms | statuses | errors |",
+        "| clients | seconds | requests | answered/s | p50 ms | p95 ms | p99 ms | statuses "
+        "| other statuses |",
         "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
         f"| {clients} | {seconds:g} | {run['requests']} | {run['answered_per_s']} | {ms['p50']} "  # type: ignore[index]
         f"| {ms['p95']} | {ms['p99']} | {run['statuses']} | {run['errors']} |",  # type: ignore[index]
