@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from evals.live_server import free_port
+from evals.local_services import wait_until_up
 
 
 class Provider:
@@ -62,16 +63,7 @@ def running_provider(log: Path, users: list[dict[str, object]]) -> Iterator[Prov
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/.well-known/openid-configuration", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the OpenID provider did not start: {log.read_text(errors='replace')}")
-            time.sleep(0.1)
+        wait_until_up(f"{url}/.well-known/openid-configuration", process, time.monotonic() + 30, log)
         yield Provider(url)
     finally:
         process.terminate()

@@ -29,10 +29,17 @@ from evals.report_files import write_report
 RAISED_RATE_LIMIT = "100000000/minute"
 
 
-async def _client(
-    url: str, questions: list[str], start: int, until: float, rows: list[tuple[int, float]]
+async def ask_until(
+    url: str,
+    questions: list[str],
+    start: int,
+    until: float,
+    rows: list[tuple[int, float]],
+    headers: dict[str, str] | None = None,
 ) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    """One client: the next question as soon as the last answer came, until ``until``; a 503 or 429
+    is waited out for its ``Retry-After``. Each response's (status, seconds) goes to ``rows``."""
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
         n = start
         while time.monotonic() < until:
             began = time.perf_counter()
@@ -40,7 +47,8 @@ async def _client(
             try:
                 response = await client.post("/ask", json={"question": questions[n % len(questions)]})
                 status = response.status_code
-                retry_after = float(response.headers.get("retry-after", 0)) if status == 503 else 0.0
+                refused = status in (429, 503)
+                retry_after = float(response.headers.get("retry-after", 1)) if refused else 0.0
             except httpx.HTTPError:
                 status = 0  # no response at all: a connection error or a timeout
             rows.append((status, time.perf_counter() - began))
@@ -52,7 +60,7 @@ async def _client(
 async def _run(url: str, questions: list[str], clients: int, seconds: float) -> list[tuple[int, float]]:
     rows: list[tuple[int, float]] = []
     until = time.monotonic() + seconds
-    await asyncio.gather(*(_client(url, questions, i, until, rows) for i in range(clients)))
+    await asyncio.gather(*(ask_until(url, questions, i, until, rows) for i in range(clients)))
     return rows
 
 

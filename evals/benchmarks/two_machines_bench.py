@@ -30,35 +30,12 @@ from cited.models.embedding import configured_embedder
 from cited.operations.metrics import Metrics
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
-from evals.benchmarks.load_bench import summarize
+from evals.benchmarks.load_bench import ask_until, summarize
 from evals.live_server import free_port
 from evals.local_services import running_chroma, running_postgres, running_redis, wait_until_up
 from evals.report_files import machine, machine_line, write_report
 from ingest.sync import Ingestor
 from service.audit import AuditTrail
-
-
-async def _client(
-    url: str, key: str, questions: list[str], start: int, until: float, rows: list[tuple[int, float]]
-) -> None:
-    async with httpx.AsyncClient(
-        base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"}
-    ) as client:
-        n = start
-        while time.monotonic() < until:
-            began = time.perf_counter()
-            wait = 0.0
-            try:
-                response = await client.post("/ask", json={"question": questions[n % len(questions)]})
-                status = response.status_code
-                if status in (429, 503):  # documented refusals: wait as told, as a good client does
-                    wait = float(response.headers.get("retry-after", 1))
-            except httpx.HTTPError:
-                status = 0
-            rows.append((status, time.perf_counter() - began))
-            n += 1
-            if wait:
-                await asyncio.sleep(min(wait, max(0.0, until - time.monotonic())))
 
 
 async def _run(
@@ -67,7 +44,10 @@ async def _run(
     rows: list[tuple[int, float]] = []
     until = time.monotonic() + seconds
     await asyncio.gather(
-        *(_client(urls[i % len(urls)], key, questions, i, until, rows) for i, key in enumerate(keys))
+        *(
+            ask_until(urls[i % len(urls)], questions, i, until, rows, {"Authorization": f"Bearer {key}"})
+            for i, key in enumerate(keys)
+        )
     )
     return rows
 
