@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     oidc_allowed_groups: list[str] = Field(
         [], description="Provider groups whose members may sign in; empty: anyone the provider signs in."
     )
+    oidc_upload_groups: list[str] = Field(
+        [], description="Provider groups whose members may add and replace documents from the page."
+    )
     oidc_group_map_file: Path | None = Field(
         None,
         description="YAML mapping provider groups to Cited groups; unset: provider groups are used by name.",

@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             return RedirectResponse("/auth/login", status_code=303)
         return await call_next(request)
 
-    mount(app, components.asking, components.feedback, None, None, settings, sso.sessions, signed_in)
+    changes = components.changes  # people in CITED_OIDC_UPLOAD_GROUPS may add documents
+    mount(app, components.asking, components.feedback, None, changes, settings, sso.sessions, signed_in)
     install_sso(app, sso)  # added last: the session cookie's middleware must wrap the check above
     return app

@@ -155,8 +155,9 @@ async def callback(request: Request) -> Response:
             "You may not use Cited",
             f"{user} is not in a group allowed to sign in. Ask your administrator to add you.",
         )
+    can_upload = bool(set(sso.settings.oidc_upload_groups).intersection(provider_groups))
     try:
-        signed = sso.sessions.start(user, groups)
+        signed = sso.sessions.start(user, groups, can_upload)
     except CitedError as exc:
         return _page(503, "Sign-in is unavailable", exc.message)
     request.session.clear()  # the finished sign-in's state goes; the session id alone stays

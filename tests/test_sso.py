@@ -55,7 +55,7 @@ def sso_settings(base: Settings, provider: Provider, **overrides: object) -> Set
 def signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignOnSetup]:
     root = tmp_path_factory.mktemp("sso")
     with running_provider(root / "provider.log", PEOPLE) as provider:
-        settings = sso_settings(ingest_with_auth(root), provider)
+        settings = sso_settings(ingest_with_auth(root), provider, oidc_upload_groups=["board"])
         with LiveServer(settings) as server:
             yield SignOnSetup(provider, server, settings)
 
@@ -101,10 +101,13 @@ def test_a_browser_signs_in_asks_sees_only_its_groups_and_signs_out(signed: Sign
                 expect(message).not_to_be_empty(timeout=60_000)
                 expect(page.locator("#cited-status")).to_be_empty(timeout=60_000)
                 panel = page.locator("#cited-panel")
-                if sees_board:
+                uploads = page.get_by_text("Add or replace a document")
+                if sees_board:  # mei is in the board, the provider group that may upload
+                    expect(uploads).to_be_visible()
                     expect(message).to_contain_text("Lumenfield")
                     expect(panel).to_contain_text(BOARD_DOC)
-                else:  # 0 passages of the board's document reach tom
+                else:  # 0 passages of the board's document reach tom, who may not upload
+                    expect(uploads).to_have_count(0)
                     expect(message).not_to_contain_text("Lumenfield")
                     expect(panel).not_to_contain_text(BOARD_DOC)
                     expect(panel.locator(".cited-text")).not_to_contain_text(["Lumenfield"])
@@ -185,7 +188,7 @@ def test_an_expired_sign_in_and_people_outside_the_allowed_groups_are_refused(
     )
     with LiveServer(settings) as server, server.client() as client:
         callback = signed.provider.approve(start_sign_in(client), "mei")
-        time.sleep(2.5)  # longer than the sign-in may take (CITED_OIDC_LOGIN_WINDOW_S=1)
+        time.sleep(1.2)  # longer than the sign-in may take (CITED_OIDC_LOGIN_WINDOW_S=1)
         late = client.get(callback.replace(server.url, ""))
         assert late.status_code == 400 and "has expired" in late.text
 

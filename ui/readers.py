@@ -28,8 +28,10 @@ class Reader:
             signed = sessions.get(request.username or "")
             self.valid = signed is not None  # signed out, or expired, since the page loaded
             self.name = signed.user if signed else ""
+            self.can_upload = signed is not None and signed.can_upload
             groups = frozenset(signed.groups) if signed else frozenset()
-            self.caller = Caller(self.name, groups, frozenset({"ask"}), f"sso:{self.name}")
+            scopes = frozenset({"ask", "ingest"} if self.can_upload else {"ask"})
+            self.caller = Caller(self.name, groups, scopes, f"sso:{self.name}")
         elif users is not None:
             self.name = request.username or ""
             user = users.get(self.name)

@@ -23,6 +23,7 @@ class SignedIn:
     user: str
     groups: tuple[str, ...]
     expires: datetime
+    can_upload: bool = False  # may add documents from the page (CITED_OIDC_UPLOAD_GROUPS)
 
 
 class SessionStore:
@@ -30,14 +31,19 @@ class SessionStore:
         self.database = database
         self.lifetime = timedelta(hours=hours)
 
-    def start(self, user: str, groups: tuple[str, ...]) -> SignedIn:
+    def start(self, user: str, groups: tuple[str, ...], can_upload: bool = False) -> SignedIn:
         now = datetime.now(UTC)
-        signed = SignedIn(secrets.token_urlsafe(32), user, groups, now + self.lifetime)
+        signed = SignedIn(secrets.token_urlsafe(32), user, groups, now + self.lifetime, can_upload)
         with self.database.begin() as db:
             db.execute(sessions.delete().where(sessions.c.expires < now))  # the expired go as new ones come
             db.execute(
                 sessions.insert().values(
-                    id=signed.id, user=user, groups=list(groups), created=now, expires=signed.expires
+                    id=signed.id,
+                    user=user,
+                    groups=list(groups),
+                    can_upload=can_upload,
+                    created=now,
+                    expires=signed.expires,
                 )
             )
         return signed
@@ -53,7 +59,7 @@ class SessionStore:
         )  # SQLite keeps no zone
         if expires <= datetime.now(UTC):
             return None
-        return SignedIn(row.id, row.user, tuple(row.groups), expires)
+        return SignedIn(row.id, row.user, tuple(row.groups), expires, bool(row.can_upload))
 
     def end(self, session_id: str) -> bool:
         with self.database.begin() as db:

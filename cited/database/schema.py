@@ -63,6 +63,7 @@ sessions = Table(
     Column("id", String(64), primary_key=True),
     Column("user", String(256), nullable=False),
     Column("groups", JSON, nullable=False),
+    Column("can_upload", Boolean, nullable=False, default=False),
     Column("created", DateTime(timezone=True), nullable=False),
     Column("expires", DateTime(timezone=True), nullable=False, index=True),
 )

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("user", sa.String(256), nullable=False),
         sa.Column("groups", sa.JSON, nullable=False),
+        sa.Column("can_upload", sa.Boolean, nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires", sa.DateTime(timezone=True), nullable=False),
     )
