@@ -28,7 +28,6 @@ from cited.database.ingest_lock import IngestLockTimeoutError, ingest_lock
 from cited.models.embedding import Embedder
 from cited.settings import Settings
 from cited.store.chunk_store import open_store
-from evals.live_server import LiveServer
 from evals.local_services import ChromaServer, Postgres, Redis, running_postgres, running_redis
 from ingest.sync import Ingestor
 from service.feedback import FeedbackStore
@@ -150,30 +149,6 @@ def test_the_rate_limit_in_redis_holds_across_workers(redis: Redis) -> None:
     second.hit("key:someone-else")  # counted per caller
 
 
-@pytest.mark.processes
-def test_a_database_that_goes_down_gives_503_and_service_comes_back_without_a_restart(
-    tmp_path: Path, postgres: Postgres
-) -> None:
-    # No documents are needed: every call with a key asks the database who the caller is.
-    settings = Settings(data_dir=tmp_path / "data", auth=True, database_url=postgres.url)
-    key = KeyStore(open_database(settings)).add("reader", ["everyone"], ["ask"])[1]
-    auth = {"Authorization": f"Bearer {key}"}
-    with LiveServer(settings) as server, server.client() as client:
-        assert client.get("/documents", headers=auth).json() == {"documents": []}
-        postgres.stop()
-        try:
-            down = client.post("/ask", json={"question": QUESTION}, headers=auth)
-            assert down.status_code == 503 and down.json()["error"] == "state_unavailable"
-            assert down.headers["retry-after"] == "5" and "cannot be reached" in down.json()["message"]
-            stranger = client.get("/documents", headers={"Authorization": "Bearer cited_x_y"})
-            assert stranger.status_code in (401, 503)  # never let in
-            assert client.get("/documents", headers=auth).status_code == 503
-        finally:
-            postgres.start()
-        back = client.get("/documents", headers=auth)
-        assert back.status_code == 200 and back.json() == {"documents": []}
-
-
 def test_state_unavailable_names_the_database_and_never_a_stack() -> None:
     unreachable = Database("postgresql+psycopg://cited@127.0.0.1:9/cited?connect_timeout=2")
     with pytest.raises(StateUnavailableError, match="cannot be reached"):
@@ -181,7 +156,7 @@ def test_state_unavailable_names_the_database_and_never_a_stack() -> None:
 
 
 @pytest.mark.processes
-def test_two_machines_share_keys_documents_the_rate_limit_and_the_audit_trail(
+def test_two_machines_share_keys_documents_the_rate_limit_the_audit_trail_and_a_database_outage(
     tmp_path: Path, chroma_server: ChromaServer, postgres: Postgres, redis: Redis, embedder: Embedder
 ) -> None:
     collection = str(chroma_server.settings()["collection"])
@@ -259,3 +234,20 @@ def test_two_machines_share_keys_documents_the_rate_limit_and_the_audit_trail(
             trail = audited.json()["records"]
         assert {r["machine"] for r in trail} >= {"machine-a", "machine-b"}
         assert all(r["channel"] == "api" and r["caller"] == f"key:{record.id}" for r in trail)
+
+        # The database goes down under both machines: calls that need it get a JSON 503, nobody is
+        # let in, and both serve again once it is back, without a restart.
+        postgres.stop()
+        try:
+            for machine in (a, b):
+                down = httpx.get(f"{machine.url}/audit", headers=admin_auth, timeout=60)
+                assert down.status_code == 503 and down.json()["error"] == "state_unavailable"
+                assert down.headers["retry-after"] == "5" and "cannot be reached" in down.json()["message"]
+                stranger = httpx.get(
+                    f"{machine.url}/documents", headers={"Authorization": "Bearer cited_x_y"}
+                )
+                assert stranger.status_code in (401, 503)
+        finally:
+            postgres.start()
+        for machine in (a, b):
+            assert httpx.get(f"{machine.url}/audit", headers=admin_auth, timeout=60).status_code == 200
