@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cited.database.engine import Database
 from cited.database.schema import instance, sessions
@@ -76,7 +77,7 @@ def shared_secret(database: Database, name: str) -> str:
     try:
         with database.begin() as db:
             db.execute(instance.insert().values(name=name, value=made))
-    except Exception:  # another machine made it first: theirs is the one
+    except IntegrityError:  # another machine made it first: theirs is the one
         pass
     with database.begin() as db:
         return db.execute(select(instance.c.value).where(instance.c.name == name)).scalar_one()

@@ -68,9 +68,9 @@ class Database:
         try:
             with self.engine.begin() as connection:
                 yield connection
-        except (OperationalError, DBAPIError) as exc:
-            if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not _is_outage(exc):
-                raise
+        except DBAPIError as exc:
+            if not _unavailable(exc):
+                raise  # a statement that is wrong is a bug, not an outage
             raise StateUnavailableError(type(exc.orig).__name__ if exc.orig else "no connection") from exc
 
     def migrate(self) -> None:
@@ -82,7 +82,7 @@ class Database:
                 return
             try:
                 self._migrate_locked()
-            except (OperationalError, DBAPIError) as exc:
+            except DBAPIError as exc:
                 raise StateUnavailableError(type(exc.orig).__name__ if exc.orig else "no connection") from exc
             self._migrated = True
 
@@ -141,8 +141,11 @@ def _engine(url: str, sqlite_path: Path | None) -> Engine:
     return engine
 
 
-def _is_outage(exc: DBAPIError) -> bool:
-    """A driver error that means the server is gone, not that the statement was wrong."""
+def _unavailable(exc: DBAPIError) -> bool:
+    """The database could not do it, whatever was asked: it is gone, unreachable, locked or out of
+    room (``OperationalError``), or the connection broke under the statement."""
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return True
     words = str(exc.orig).lower()
     return any(w in words for w in ("connection", "server closed", "terminating", "could not connect"))
 
