@@ -152,16 +152,26 @@ class ChunkStore:
         """(chunk id, cosine) of the ``k`` nearest chunks ``search_filter`` lets through, without
         fetching their texts.
         The filter runs inside Chroma's query, so a chunk it excludes is never scored."""
+        from chromadb.errors import InternalError
+
         collection = self._multilingual if multilingual else self._collection
-        total = collection.count()
-        if total == 0 or k <= 0 or search_filter.empty:
-            return []
-        result = collection.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(k, total),
-            where=search_filter.where(),
-            include=["distances"],
-        )
+        for attempt in (1, 2):
+            total = collection.count()
+            if total == 0 or k <= 0 or search_filter.empty:
+                return []
+            try:
+                result = collection.query(
+                    query_embeddings=[vector.tolist()],
+                    n_results=min(k, total),
+                    where=search_filter.where(),
+                    include=["distances"],
+                )
+                break
+            except InternalError:
+                # A Chroma server answers "Error finding id" when an ingest deletes chunks while the
+                # query runs (seen once in tests/test_scale_out.py); asked again, it answers.
+                if attempt == 2:
+                    raise
         distances = (result["distances"] or [[]])[0]
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], distances, strict=True)]
 
