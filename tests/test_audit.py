@@ -23,10 +23,9 @@ from evals.live_server import LiveServer
 from service.answering.ask_schema import AskResponse, Citation
 from service.audit import AuditTrail
 from service.callers import Caller
-from tests.conftest import ROOT, invoke_cited
-from tests.documents import BOARD_DOC, ingest_with_auth
+from tests.conftest import HR_DOC, ROOT, invoke_cited
 
-BOARD_QUESTION = "What did the board approve about Lumenfield Robotics?"
+QUESTION = "Which platform hosted the online karaoke?"
 
 
 @dataclass
@@ -39,10 +38,11 @@ class Audited:
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Audited]:
-    settings = ingest_with_auth(tmp_path_factory.mktemp("audited"))
+def audited(served_corpus: Path) -> Iterator[Audited]:
+    """The served corpus with auth on (no ingest of its own): one key that asks, one admin key."""
+    settings = Settings(data_dir=served_corpus / "data", corpus_dir=served_corpus / "corpus", auth=True)
     keys = KeyStore(open_database(settings))
-    board_record, board_key = keys.add("board-tool", ["board"], ["ask"])
+    board_record, board_key = keys.add("hr-tool", ["everyone"], ["ask"])
     admin_key = keys.add("auditor", ["everyone"], ["admin"])[1]
     with LiveServer(settings) as server:
         yield Audited(server, settings, board_key, board_record.id, admin_key)
@@ -54,10 +54,8 @@ def bearer(key: str) -> dict[str, str]:
 
 def test_questions_from_the_api_and_v1_are_recorded_with_the_passages_shown(audited: Audited) -> None:
     with audited.server.client() as client:
-        answer = client.post(
-            "/ask", json={"question": BOARD_QUESTION}, headers=bearer(audited.board_key)
-        ).json()
-        chat = {"model": "cited", "messages": [{"role": "user", "content": BOARD_QUESTION}]}
+        answer = client.post("/ask", json={"question": QUESTION}, headers=bearer(audited.board_key)).json()
+        chat = {"model": "cited", "messages": [{"role": "user", "content": QUESTION}]}
         assert (
             client.post("/v1/chat/completions", json=chat, headers=bearer(audited.board_key)).status_code
             == 200
@@ -75,17 +73,17 @@ def test_questions_from_the_api_and_v1_are_recorded_with_the_passages_shown(audi
     shown = answer["citations"]
     assert api["passages"] == [f"{c['document_id']}:{c['start']}-{c['end']}" for c in shown]
     assert api["documents"] == list(dict.fromkeys(c["document_id"] for c in shown))
-    assert any(c["source"] == BOARD_DOC for c in shown)
+    assert any(c["source"] == HR_DOC for c in shown)
     assert api["latency_ms"] > 0 and api["question"] is None  # metadata: no question text
     assert datetime.fromisoformat(api["at"]) > datetime.now(UTC) - timedelta(minutes=5)
 
 
 def test_the_export_filters_and_writes_jsonl_and_csv(audited: Audited) -> None:
     with audited.server.client() as client:
-        client.post("/ask", json={"question": BOARD_QUESTION}, headers=bearer(audited.board_key))
+        client.post("/ask", json={"question": QUESTION}, headers=bearer(audited.board_key))
         audited.server.components.audit.flush()
         document = client.get("/documents", headers=bearer(audited.board_key)).json()["documents"]
-        board_id = next(d["document_id"] for d in document if d["source"] == BOARD_DOC)
+        board_id = next(d["document_id"] for d in document if d["source"] == HR_DOC)
         as_csv = client.get("/audit", params={"format": "csv", "document": board_id},
                             headers=bearer(audited.admin_key))  # fmt: skip
         future = client.get("/audit", params={"since": "2999-01-01"}, headers=bearer(audited.admin_key))
