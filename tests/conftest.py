@@ -20,7 +20,14 @@ from cited.settings import Settings
 from cited.store.chunk_store import ChunkStore, open_store
 from cited.store.chunks import Chunk
 from evals.live_server import LiveServer
-from evals.local_services import ChromaServer, running_chroma
+from evals.local_services import (
+    ChromaServer,
+    Postgres,
+    Redis,
+    running_chroma,
+    running_postgres,
+    running_redis,
+)
 from ingest.sync import Ingestor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,8 +205,7 @@ def local_llm_server(
 HEAVIEST_FIRST = (
     "test_ingest",  # 70 s
     "test_ui",  # 55 s
-    "test_scale_out",  # 44 s
-    "test_shared_state",  # 30 s
+    "test_scale_out",  # 52 s
     "test_eval",  # 30 s
     "test_sso",  # 26 s
     "test_format_versions",  # 30 s
@@ -219,3 +225,15 @@ HEAVIEST_FIRST = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
