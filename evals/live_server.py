@@ -12,7 +12,7 @@ import uvicorn
 from cited.models.embedding import Embedder
 from cited.settings import Settings
 from service.app import create_app
-from service.components import build_components
+from service.components import Components, build_components
 
 
 def free_port() -> int:
@@ -25,13 +25,18 @@ class LiveServer:
     """``with LiveServer(settings) as server:`` serves until the block ends."""
 
     def __init__(
-        self, settings: Settings, startup_timeout: float = 120, embedder: Embedder | None = None
+        self,
+        settings: Settings,
+        startup_timeout: float = 120,
+        embedder: Embedder | None = None,
+        components: Components | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
-        # An embedder already loaded (the tests' one per process) is shared instead of loaded again.
-        self.components = build_components(settings, embedder)
+        # An embedder already loaded (the tests' one per process) is shared instead of loaded again;
+        # ``components`` already built (another server's, with other settings) are served as they are.
+        self.components = components or build_components(settings, embedder)
         app = create_app(components=self.components)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = uvicorn.Server(config)

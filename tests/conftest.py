@@ -203,22 +203,24 @@ def local_llm_server(
 # `make test` gives each of its two xdist workers whole files, so starting with the long ones lets the
 # short ones fill in at the end and both workers finish together. Order within a file is unchanged.
 HEAVIEST_FIRST = (
-    "test_ingest",  # 70 s
-    "test_ui",  # 55 s
-    "test_scale_out",  # 52 s
-    "test_eval",  # 30 s
-    "test_sso",  # 26 s
-    "test_format_versions",  # 30 s
-    "test_crash",  # 30 s
-    "test_bench",  # 29 s
+    "test_ingest",  # 63 s
+    "test_scale_out",  # 59 s
+    "test_ui",  # 49 s
+    "test_slides_scans_tables",  # 37 s
+    "test_eval",  # 31 s
+    "test_bench",  # 30 s
+    "test_crash",  # 28 s
     "test_hardening",  # 26 s
-    "test_answers_bench",  # 23 s
-    "test_retrieval",  # 18 s
-    "test_slides_scans_tables",  # 16 s
-    "test_api",  # 17 s
-    "test_operations",  # 15 s
+    "test_answers_bench",  # 20 s
+    "test_operations",  # 19 s
+    "test_format_versions",  # 17 s
+    "test_retrieval",  # 17 s
+    "test_sso",  # 16 s
+    "test_api",  # 16 s
+    "test_offline",  # 15 s
     "test_generation",  # 15 s
-    "test_offline",  # 13 s
+    "test_access",  # 9 s
+    "test_documents_api",  # 8 s
 )
 
 

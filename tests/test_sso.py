@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -180,13 +179,14 @@ def _live_sessions(sessions: SessionStore) -> list:
     return [s for s in (sessions.get(i) for i in ids) if s is not None]
 
 
-def test_an_expired_sign_in_and_people_outside_the_allowed_groups_are_refused(
-    signed: SignOnSetup, tmp_path: Path
-) -> None:
+def test_an_expired_sign_in_and_people_outside_the_allowed_groups_are_refused(signed: SignOnSetup) -> None:
+    # A second server on the first one's store and answer path, with a one-second sign-in window
+    # and allowed groups.
     settings = sso_settings(
-        ingest_with_auth(tmp_path), signed.provider, oidc_login_window_s=1, oidc_allowed_groups=["board"]
+        signed.settings, signed.provider, oidc_login_window_s=1, oidc_allowed_groups=["board"]
     )
-    with LiveServer(settings) as server, server.client() as client:
+    components = replace(signed.server.components, settings=settings)
+    with LiveServer(settings, components=components) as server, server.client() as client:
         callback = signed.provider.approve(start_sign_in(client), "mei")
         time.sleep(1.2)  # longer than the sign-in may take (CITED_OIDC_LOGIN_WINDOW_S=1)
         late = client.get(callback.replace(server.url, ""))
