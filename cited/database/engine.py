@@ -136,6 +136,11 @@ def _engine(url: str, sqlite_path: Path | None) -> Engine:
     def _pragmas(dbapi_connection: object, _: object) -> None:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
         cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL: readers (key checks) never wait on the audit writer, and a commit is an append,
+        # synced at checkpoints rather than on every write; a crash keeps every committed row
+        # but, at worst, the last few commits before it.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     return engine
