@@ -13,14 +13,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 import cited
+from cited.errors import CitedError
 from cited.settings import Settings, get_settings
 from cited.store.serving_lock import claim_for_serving
 from service import errors, hardening
 from service.components import Components, build_components
 from service.routers import ask, audit, documents, health, metrics, openai_compat
-from service.sso import SingleSignOn
+from service.sso import SingleSignOn, unavailable_page
 from service.sso import install as install_sso
 
 
@@ -77,8 +79,12 @@ def create_app(settings: Settings | None = None, components: Components | None =
     sso = SingleSignOn(settings, components.database)
 
     def signed_in(request: Request) -> str | None:
-        """Gradio's user of a request: the id of its live single sign-on session."""
-        found = sso.signed_in(request)
+        """Gradio's user of a request: the id of its live single sign-on session (none while the
+        database cannot say: nobody is let in then)."""
+        try:
+            found = sso.signed_in(request)
+        except CitedError:
+            return None
         return found.id if found else None
 
     @app.middleware("http")
@@ -86,8 +92,13 @@ def create_app(settings: Settings | None = None, components: Components | None =
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         # Visiting the page without a session starts the sign-in instead of showing Gradio's 401.
-        if request.url.path in ("/ui", "/ui/") and request.method == "GET" and signed_in(request) is None:
-            return RedirectResponse("/auth/login", status_code=303)
+        if request.url.path in ("/ui", "/ui/") and request.method == "GET":
+            try:
+                found = await run_in_threadpool(sso.signed_in, request)
+            except CitedError as exc:  # the database is down: say so rather than send people round
+                return unavailable_page(exc.message)
+            if found is None:
+                return RedirectResponse("/auth/login", status_code=303)
         return await call_next(request)
 
     changes = components.changes  # people in CITED_OIDC_UPLOAD_GROUPS may add documents

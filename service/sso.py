@@ -177,6 +177,11 @@ async def logout(request: Request) -> Response:
     return _page(200, "Signed out", "You have signed out of Cited.")
 
 
+def unavailable_page(message: str) -> HTMLResponse:
+    """What the page shows while the database of sessions cannot be reached."""
+    return _page(503, "Cited is unavailable", message)
+
+
 def _refused(why: str, code: str) -> Response:
     _log.warning("sign-in refused (%s): %s", code, why)
     return _page(400, "Sign-in failed", f"Sign-in failed: {why}. Nothing was signed in.")

@@ -4,17 +4,20 @@ provider's JWTs on the API. Real uvicorn, real Chroma, real cookies."""
 
 from __future__ import annotations
 
+import json
 import time
+from base64 import b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+from itsdangerous import TimestampSigner
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from cited.access.sessions import SessionStore
-from cited.database.engine import open_database
+from cited.database.engine import Database, open_database
 from cited.settings import Settings
 from evals.benchmarks.browser import VIEWPORT, ChromiumMissingError, launch
 from evals.live_server import LiveServer
@@ -223,3 +226,15 @@ def test_the_api_takes_the_providers_signed_tokens_with_their_groups(signed: Sig
             "/documents", files={"file": ("a.txt", b"x")}, headers={"Authorization": f"Bearer {board}"}
         )
         assert upload.status_code == 403 and "`ingest` needs a Cited key" in upload.json()["message"]
+
+
+def test_a_database_outage_shows_the_page_as_unavailable_and_lets_nobody_in(signed: SignOnSetup) -> None:
+    """With the sessions' database unreachable, a visitor holding a session cookie gets a 503 page that
+    says so: not a 500, not a redirect round the provider, not the page."""
+    dead = Database("postgresql+psycopg://cited@127.0.0.1:9/cited?connect_timeout=2")  # nothing listens
+    settings = sso_settings(signed.settings, signed.provider, session_secret="a-session-secret")
+    components = replace(signed.server.components, settings=settings, database=dead)
+    cookie = TimestampSigner("a-session-secret").sign(b64encode(json.dumps({"sid": "some-session"}).encode()))
+    with LiveServer(settings, components=components) as server, server.client() as client:
+        page = client.get("/ui/", cookies={"cited_session": cookie.decode()}, follow_redirects=False)
+    assert page.status_code == 503 and "cannot be reached" in page.text
