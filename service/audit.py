@@ -131,6 +131,8 @@ class AuditTrail:
         if caller is not None:
             names = [caller] if ":" in caller else [f"{kind}:{caller}" for kind in ("user", "sso", "key")]
             query = query.where(table.c.caller.in_(names))
+        if document is None and limit is not None:
+            query = query.limit(limit)  # otherwise the documents are filtered here, before the limit
         with self.database.begin() as db:
             rows = [dict(row._mapping) for row in db.execute(query)]
         found = [_record(r) for r in rows if document is None or document in r["documents"]]

@@ -21,7 +21,7 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
-from cited.access.group_mapping import GroupMapping
+from cited.access.group_mapping import GroupMapping, claimed_groups
 from cited.errors import DependencyError, ForbiddenError, NotSignedInError
 from cited.settings import Settings
 from service.callers import Caller
@@ -55,8 +55,7 @@ class ProviderTokens:
                 f"({type(exc).__name__}).",
             ) from None
         claims = decoded.claims
-        raw = claims.get(self.groups_claim, [])
-        provider = [raw] if isinstance(raw, str) else [str(g) for g in raw] if isinstance(raw, list) else []
+        provider = claimed_groups(claims, self.groups_claim)
         name = str(claims.get("email") or claims.get("preferred_username") or claims["sub"])
         if self.allowed and not self.allowed.intersection(provider):
             raise ForbiddenError("forbidden", f"{name} is not in a group allowed to use Cited.")

@@ -28,7 +28,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
-from cited.access.group_mapping import GroupMapping
+from cited.access.group_mapping import GroupMapping, claimed_groups
 from cited.access.sessions import SessionStore, SignedIn, shared_secret
 from cited.database.engine import Database
 from cited.errors import CitedError
@@ -71,8 +71,7 @@ class SingleSignOn:
 
     def groups_of(self, claims: dict[str, Any]) -> tuple[list[str], tuple[str, ...]]:
         """The provider's groups in ``claims`` and the Cited groups they map to."""
-        raw = claims.get(self.settings.oidc_groups_claim, [])
-        provider = [raw] if isinstance(raw, str) else [str(g) for g in raw] if isinstance(raw, list) else []
+        provider = claimed_groups(claims, self.settings.oidc_groups_claim)
         return provider, self.mapping.groups(provider)
 
 

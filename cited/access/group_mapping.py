@@ -20,6 +20,15 @@ import yaml
 from cited.access.groups import GROUP_NAME, InvalidGroupsError, validate_groups
 
 
+def claimed_groups(claims: dict[str, object], claim: str) -> list[str]:
+    """The provider's groups in a token's ``claims``: a list, or one name (some providers send a
+    string when there is one group); anything else lists none."""
+    raw = claims.get(claim, [])
+    if isinstance(raw, str):
+        return [raw]
+    return [str(group) for group in raw] if isinstance(raw, list) else []
+
+
 class GroupMapping:
     def __init__(self, mapping: dict[str, tuple[str, ...]] | None = None) -> None:
         self.mapping = mapping  # None: provider group names are used as they are
